@@ -1,0 +1,59 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function isSameSiteOrigin(origin: string, req: FastifyRequest, allowed: readonly string[]): boolean {
+  return origin === `${req.protocol}://${req.host}` || allowed.includes(origin);
+}
+
+/**
+ * Security headers, a coarse per-IP request ceiling, and refusal of cross-site state-changing
+ * requests that would ride on the session cookie (CSRF). Bearer-token calls are exempt: a browser
+ * never attaches that header on its own, so they cannot be forged cross-site.
+ */
+export async function registerSecurity(server: FastifyInstance, config: Config): Promise<void> {
+  await server.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI sets inline styles; scripts stay strictly same-origin.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Self-hosted over plain HTTP on a LAN is a supported setup: do not force HTTPS on it.
+    strictTransportSecurity: false,
+  });
+
+  if (config.RATE_LIMITS === 'on') {
+    await server.register(rateLimit, {
+      max: 1200,
+      timeWindow: '1 minute',
+      // Health checks come from the orchestrator, not from users.
+      allowList: (req) => req.url === '/healthz',
+    });
+  }
+
+  server.addHook('onRequest', async (req, reply) => {
+    if (SAFE_METHODS.has(req.method)) return;
+    const origin = req.headers.origin;
+    if (origin === undefined) return;
+    if (req.headers.authorization?.toLowerCase().startsWith('bearer ')) return;
+    if (isSameSiteOrigin(origin, req, config.ALLOWED_ORIGINS)) return;
+    return reply.code(403).send({
+      code: 'FORBIDDEN',
+      message: `Cross-site request from ${origin} refused; add it to ALLOWED_ORIGINS if it is yours`,
+    });
+  });
+}

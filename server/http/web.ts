@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+export const webDistDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+const placeholder = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>atlas-chat</title></head>
+<body><main><h1>atlas-chat</h1><p>The web app is not built yet: run <code>npm run build</code>.
+The API is at <a href="/api/docs">/api/docs</a>.</p></main></body></html>`;
+
+/** Serves the built web app; any other GET outside /api gets index.html so client routes load. */
+export async function registerWebApp(server: FastifyInstance): Promise<void> {
+  const built = existsSync(join(webDistDir, 'index.html'));
+  if (built) {
+    await server.register(fastifyStatic, { root: webDistDir, wildcard: false, index: 'index.html' });
+  }
+  server.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (req.method !== 'GET' || path.startsWith('/api/') || path === '/api' || /\.[a-z0-9]+$/i.test(path)) {
+      return reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}` });
+    }
+    if (!built) return reply.type('text/html').send(placeholder);
+    return reply.sendFile('index.html');
+  });
+}

@@ -1,0 +1,20 @@
+import { TRPCError } from '@trpc/server';
+import type { Context } from '../context.ts';
+import type { LimitDecision } from '../lib/rate-limiter.ts';
+import { findRoom, type RoomRow } from '../store/rooms.ts';
+
+/** Throws 429 with Retry-After when a limiter said no. */
+export function enforceLimit(ctx: Context, decision: LimitDecision, what: string): void {
+  if (decision.allowed) return;
+  const seconds = Math.max(1, decision.retryAfterSeconds);
+  ctx.http.setHeader('Retry-After', String(seconds));
+  throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `${what}; try again in ${seconds} s` });
+}
+
+export function requireRoom(ctx: Context, name: string): RoomRow {
+  const room = findRoom(ctx.db, name);
+  if (!room) {
+    throw new TRPCError({ code: 'NOT_FOUND', message: `Room "${name}" does not exist; join it to create it` });
+  }
+  return room;
+}

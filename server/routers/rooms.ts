@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { roomNameSchema, roomSummarySchema } from '../schemas.ts';
+import { getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
+import { authedProcedure, router } from '../trpc.ts';
+import { requireRoom } from './errors.ts';
+
+const roomInput = z.object({ room: roomNameSchema });
+
+export const roomsRouter = router({
+  list: authedProcedure
+    .meta({
+      openapi: { method: 'GET', path: '/rooms', tags: ['rooms'], summary: 'All rooms, most recently active first' },
+    })
+    .input(z.void())
+    .output(z.object({ rooms: z.array(roomSummarySchema) }))
+    .query(({ ctx }) => ({ rooms: listRoomSummaries(ctx.db) })),
+
+  join: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/rooms/{room}/join',
+        tags: ['rooms'],
+        summary: 'Join a room, creating it on first join',
+        errorResponses: { 400: 'Invalid room name' },
+      },
+    })
+    .input(roomInput)
+    .output(z.object({ room: roomSummarySchema, created: z.boolean() }))
+    .mutation(({ ctx, input }) => {
+      const { room, created } = joinRoom(ctx.db, ctx.user.id, input.room, ctx.now());
+      const summary = getRoomSummary(ctx.db, room.id);
+      if (!summary) throw new Error(`room ${room.name} has no summary right after joining`);
+      return { room: summary, created };
+    }),
+
+  members: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/rooms/{room}/users',
+        tags: ['rooms'],
+        summary: "The room's members, online ones first",
+        errorResponses: { 404: 'Unknown room' },
+      },
+    })
+    .input(roomInput)
+    .output(
+      z.object({
+        users: z.array(
+          z.object({
+            username: z.string(),
+            online: z.boolean(),
+            joinedAt: z.iso.datetime(),
+            messageCount: z.number().int(),
+          }),
+        ),
+      }),
+    )
+    .query(({ ctx, input }) => {
+      const room = requireRoom(ctx, input.room);
+      const online = ctx.presence.onlineUsernames(room.name);
+      const users = listMembers(ctx.db, room.id).map((member) => ({
+        username: member.username,
+        online: online.has(member.username),
+        joinedAt: member.joinedAt.toISOString(),
+        messageCount: member.messageCount,
+      }));
+      // Stable sort: online members first, each group still in join order.
+      users.sort((a, b) => Number(b.online) - Number(a.online));
+      return { users };
+    }),
+});

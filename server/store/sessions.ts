@@ -1,0 +1,35 @@
+import { and, eq, gt, lte } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { sessions, users } from '../db/schema.ts';
+
+export interface SessionUser {
+  id: number;
+  username: string;
+}
+
+export function insertSession(db: Db, userId: number, tokenHash: string, expiresAt: Date): void {
+  db.insert(sessions).values({ userId, tokenHash, expiresAt }).run();
+}
+
+/** The user behind a token hash, when the session exists and has not expired. */
+export function findSessionUser(
+  db: Db,
+  tokenHash: string,
+  now: Date,
+): { sessionId: number; user: SessionUser } | undefined {
+  const row = db
+    .select({ sessionId: sessions.id, id: users.id, username: users.username })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
+    .get();
+  return row && { sessionId: row.sessionId, user: { id: row.id, username: row.username } };
+}
+
+export function deleteSession(db: Db, sessionId: number): void {
+  db.delete(sessions).where(eq(sessions.id, sessionId)).run();
+}
+
+export function deleteExpiredSessions(db: Db, now: Date): number {
+  return db.delete(sessions).where(lte(sessions.expiresAt, now)).run().changes;
+}

@@ -1,0 +1,77 @@
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import type { AppRouter } from '../../server/routers/app-router.ts';
+
+/** A typed tRPC client over HTTP, authenticated with a bearer token when given. */
+export function trpcClient(baseUrl: string, token?: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${baseUrl}/api/trpc`,
+        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+      }),
+    ],
+  });
+}
+
+export type TrpcClient = ReturnType<typeof trpcClient>;
+
+export interface RestResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** fetch + JSON for the REST API under /api. */
+export async function rest<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<RestResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const response = await fetch(`${baseUrl}/api${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text so the assertion shows what came back.
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+let counter = 0;
+/** A username unique within this test run. */
+export function uniqueName(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}_${process.pid}_${counter}`;
+}
+
+/** Signs up a fresh user over REST and returns its name and token. */
+export async function signUp(baseUrl: string, username = uniqueName(), password = 'correct horse battery') {
+  const response = await rest<{ user: { username: string }; token: string }>(baseUrl, 'POST', '/auth/sign-up', {
+    body: { username, password },
+  });
+  if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { username, password, token: response.body.token };
+}
+
+/** The HTTP status a tRPC call failed with. */
+export async function trpcStatus(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) {
+      const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
+      if (typeof status === 'number') return status;
+    }
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
