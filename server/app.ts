@@ -1,19 +1,29 @@
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InProcessEventBus } from './bus/event-bus.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
 import { openDatabase } from './db/client.ts';
+import { sendError } from './http/errors.ts';
+import { registerJsonBody } from './http/json-body.ts';
 import { registerRestApi } from './http/openapi.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerWebApp } from './http/web.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
-import { createPresence } from './presence.ts';
+import { PresenceTracker } from './live/presence.ts';
+import { TypingTracker } from './live/typing.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { deleteExpiredSessions } from './store/sessions.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** Incoming WebSocket frames above this close the connection (ws answers with code 1009). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** tRPC keep-alive: a PING after this much silence; no PONG within PONG_WAIT_MS drops the client. */
+const PING_MS = 20_000;
+const PONG_WAIT_MS = 10_000;
+const CLOSE_GRACE_MS = 2000;
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface App {
@@ -28,10 +38,12 @@ export interface App {
 export async function createApp(config: Config): Promise<App> {
   const database = openDatabase(config.DATABASE_PATH);
   const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
+  const bus = new InProcessEventBus();
   const deps: AppDeps = {
     db: database.db,
-    bus: new InProcessEventBus(),
-    presence: createPresence(),
+    bus,
+    presence: new PresenceTracker(bus),
+    typing: new TypingTracker(bus),
     limits,
     now: () => new Date(),
   };
@@ -50,6 +62,14 @@ export async function createApp(config: Config): Promise<App> {
     routerOptions: { maxParamLength: 1000 },
   });
 
+  server.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) req.log.error({ err: error }, 'request failed');
+    return sendError(req, reply, status, status >= 500 ? 'Internal server error' : error.message);
+  });
+  registerJsonBody(server);
+
   const housekeeping = setInterval(() => {
     deleteExpiredSessions(deps.db, deps.now());
     limits?.post.prune();
@@ -60,19 +80,42 @@ export async function createApp(config: Config): Promise<App> {
 
   server.addHook('onClose', async () => {
     clearInterval(housekeeping);
+    deps.typing.close();
     await deps.bus.close();
     database.close();
   });
 
   await server.register(cookie);
   await registerSecurity(server, config);
+  await server.register(websocket, {
+    options: { maxPayload: MAX_FRAME_BYTES },
+    // Tell every tRPC client to reconnect (it retries with backoff until the server is back),
+    // then close: a restart loses no one, and resubscribing resumes from lastEventId.
+    preClose(done) {
+      const wss = server.websocketServer;
+      // Closing first makes ws refuse new upgrades (503), so a client told to reconnect cannot land
+      // on this dying process; the callback runs once every client is gone.
+      wss.close(() => done());
+      const reconnect = JSON.stringify({ id: null, method: 'reconnect' });
+      for (const client of wss.clients) {
+        if (client.readyState === client.OPEN) client.send(reconnect);
+        client.close(1012, 'server restarting');
+      }
+      // A client that never answers the close handshake must not hold the shutdown hostage.
+      setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, CLOSE_GRACE_MS).unref();
+    },
+  });
 
-  const createContext = createContextFactory(deps);
+  const createContext = createContextFactory(deps, (header) => server.parseCookie(header));
   await server.register(fastifyTRPCPlugin<AppRouter>, {
     prefix: '/api/trpc',
+    useWSS: true,
     trpcOptions: {
       router: appRouter,
       createContext,
+      keepAlive: { enabled: true, pingMs: PING_MS, pongWaitMs: PONG_WAIT_MS },
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'tRPC procedure failed');
       },

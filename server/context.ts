@@ -1,16 +1,20 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { EventBus } from './bus/event-bus.ts';
 import type { Db } from './db/client.ts';
 import type { RateLimits } from './lib/rate-limiter.ts';
 import { hashSessionToken, SESSION_COOKIE } from './lib/session-token.ts';
-import type { Presence } from './presence.ts';
+import type { PresenceTracker } from './live/presence.ts';
+import type { TypingTracker } from './live/typing.ts';
 import { findSessionUser, type SessionUser } from './store/sessions.ts';
 
 /** Long-lived parts made once by createApp and shared by every request. */
 export interface AppDeps {
   db: Db;
   bus: EventBus;
-  presence: Presence;
+  presence: PresenceTracker;
+  typing: TypingTracker;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
   now: () => Date;
@@ -24,10 +28,17 @@ export interface HttpExchange {
   setHeader(name: string, value: string): void;
 }
 
+/** The WebSocket a call arrived on, for flow control; null over HTTP. */
+export interface LiveConnection {
+  bufferedAmount(): number;
+  terminate(): void;
+}
+
 export interface Context extends AppDeps {
   user: SessionUser | null;
   sessionId: number | null;
   http: HttpExchange;
+  connection: LiveConnection | null;
 }
 
 /** For createCaller in tests and scripts: no HTTP around the call. */
@@ -38,11 +49,9 @@ export const noHttp: HttpExchange = {
   setHeader() {},
 };
 
-/** The bearer token wins over the cookie: an API client's explicit choice beats a stray cookie. */
-export function readSessionToken(req: FastifyRequest): string | undefined {
-  const authorization = req.headers.authorization;
-  if (authorization?.toLowerCase().startsWith('bearer ')) return authorization.slice(7).trim() || undefined;
-  return req.cookies[SESSION_COOKIE] || undefined;
+function bearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization?.toLowerCase().startsWith('bearer ')) return undefined;
+  return authorization.slice(7).trim() || undefined;
 }
 
 export function resolveSession(deps: AppDeps, token: string | undefined) {
@@ -72,10 +81,43 @@ function fastifyHttp(req: FastifyRequest, reply: FastifyReply): HttpExchange {
   };
 }
 
-export function createContextFactory(deps: AppDeps) {
-  return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => ({
-    ...deps,
-    ...resolveSession(deps, readSessionToken(req)),
-    http: fastifyHttp(req, res),
-  });
+type HttpContextOptions = { req: FastifyRequest; res: FastifyReply };
+type WsContextOptions = {
+  req: IncomingMessage;
+  res: WebSocket;
+  info: { connectionParams: Record<string, string> | null };
+};
+
+function isWebSocketOptions(opts: HttpContextOptions | WsContextOptions): opts is WsContextOptions {
+  return !('raw' in opts.req);
+}
+
+/**
+ * One context factory for tRPC over HTTP, tRPC over WebSocket and REST. The bearer token (header,
+ * or `connectionParams.token` on a WebSocket) wins over the cookie: an API client's explicit choice
+ * beats a stray browser cookie.
+ */
+export function createContextFactory(
+  deps: AppDeps,
+  parseCookie: (header: string) => Record<string, string | undefined>,
+) {
+  return (opts: HttpContextOptions | WsContextOptions): Context => {
+    if (isWebSocketOptions(opts)) {
+      const { req, res: socket } = opts;
+      const cookieHeader = req.headers.cookie;
+      const token =
+        opts.info.connectionParams?.token ||
+        bearerToken(req.headers.authorization) ||
+        (cookieHeader ? parseCookie(cookieHeader)[SESSION_COOKIE] : undefined);
+      return {
+        ...deps,
+        ...resolveSession(deps, token),
+        http: { ...noHttp, ip: req.socket.remoteAddress ?? 'unknown' },
+        connection: { bufferedAmount: () => socket.bufferedAmount, terminate: () => socket.terminate() },
+      };
+    }
+    const { req, res } = opts;
+    const token = bearerToken(req.headers.authorization) || req.cookies[SESSION_COOKIE] || undefined;
+    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(req, res), connection: null };
+  };
 }

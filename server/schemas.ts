@@ -6,8 +6,22 @@ import { z } from 'zod';
  * it is given, so inputs here are written to behave the same before and after that mutation.
  */
 
+/**
+ * trpc-to-openapi hands REST path parameters over still percent-encoded (`%20general`). Neither
+ * usernames nor room names may contain "%", so decoding here is safe for every transport.
+ */
+function decodePercent(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 export const usernameSchema = z
   .string({ error: 'username is required' })
+  .overwrite(decodePercent)
   .trim()
   .regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must be 3–32 characters: letters, digits, "_", "." or "-"');
 
@@ -18,6 +32,7 @@ export const passwordSchema = z
 
 export const roomNameSchema = z
   .string({ error: 'room is required' })
+  .overwrite(decodePercent)
   .trim()
   .toLowerCase()
   .regex(/^[a-z0-9_-]{1,64}$/, 'must be 1–64 characters: a–z, 0–9, "_" or "-"');
@@ -39,6 +54,8 @@ export const clientIdSchema = z
  * the schema accepts the same values whether or not trpc-to-openapi has flagged it for coercion.
  */
 const wholeNumber = (min: number, max: number) =>
+  // The cast only states the input type (a number, or its decimal string from a query): a bare
+  // preprocess would type the input as `unknown` and let typed clients send anything.
   z.preprocess(
     (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
     z
@@ -46,7 +63,7 @@ const wholeNumber = (min: number, max: number) =>
       .int('must be a whole number')
       .min(min, `must be at least ${min}`)
       .max(max, `must be at most ${max}`),
-  );
+  ) as unknown as z.ZodType<number, number | string>;
 
 export const seqSchema = wholeNumber(0, Number.MAX_SAFE_INTEGER);
 export const limitSchema = wholeNumber(1, 100);

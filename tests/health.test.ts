@@ -28,6 +28,7 @@ describe('health and documents', () => {
         '/rooms',
         '/rooms/{room}/join',
         '/rooms/{room}/messages',
+        '/rooms/{room}/typing',
         '/rooms/{room}/users',
         '/stats/rooms',
         '/stats/users',

@@ -1,14 +1,17 @@
 import type { MessageDto } from '../schemas.ts';
 
-export type RoomEvent = { type: 'message'; message: MessageDto };
+export type RoomEvent =
+  | { type: 'message'; message: MessageDto }
+  | { type: 'presence'; online: string[] }
+  | { type: 'typing'; usernames: string[] };
 
 export type RoomEventListener = (event: RoomEvent) => void;
 
 /**
- * Carries committed room events to live subscribers. The routers only see this interface, so a
- * Redis or PostgreSQL LISTEN/NOTIFY implementation for several server processes can replace the
- * in-process one without touching them. The database stays the source of truth: subscribers
- * backfill from it and use the bus only for what happens next.
+ * Carries room events to live subscribers. The routers only see this interface, so a Redis or
+ * PostgreSQL LISTEN/NOTIFY implementation for several server processes can replace the in-process
+ * one without touching them. Messages are published after their transaction commits; the database
+ * stays the source of truth, and subscribers backfill from it rather than from the bus.
  */
 export interface EventBus {
   publish(room: string, event: RoomEvent): void;

@@ -32,5 +32,8 @@ export async function registerRestApi(
     basePath: '/api',
     router: appRouter,
     createContext,
+    onError({ error, path }: { error: { code: string }; path?: string }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'REST procedure failed');
+    },
   });
 }

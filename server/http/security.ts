@@ -2,6 +2,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { sendError } from './errors.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -46,14 +47,24 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
   }
 
   server.addHook('onRequest', async (req, reply) => {
-    if (SAFE_METHODS.has(req.method)) return;
+    // A WebSocket upgrade is a GET but carries the cookie into a long-lived, state-changing channel.
+    const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
+    if (SAFE_METHODS.has(req.method) && !upgrade) return;
     const origin = req.headers.origin;
     if (origin === undefined) return;
-    if (req.headers.authorization?.toLowerCase().startsWith('bearer ')) return;
+    if (!upgrade && req.headers.authorization?.toLowerCase().startsWith('bearer ')) return;
     if (isSameSiteOrigin(origin, req, config.ALLOWED_ORIGINS)) return;
-    return reply.code(403).send({
-      code: 'FORBIDDEN',
-      message: `Cross-site request from ${origin} refused; add it to ALLOWED_ORIGINS if it is yours`,
-    });
+    // The response to a refused upgrade is written straight to the socket, outside Node's HTTP
+    // keep-alive handling: close the socket ourselves, or it lingers and holds up a graceful shutdown.
+    if (upgrade) {
+      reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.raw.socket.destroy());
+    }
+    return sendError(
+      req,
+      reply,
+      403,
+      `Cross-site request from ${origin} refused; add it to ALLOWED_ORIGINS if it is yours`,
+    );
   });
 }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { sendError } from './errors.ts';
 
 export const webDistDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
@@ -19,7 +20,7 @@ export async function registerWebApp(server: FastifyInstance): Promise<void> {
   server.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     if (req.method !== 'GET' || path.startsWith('/api/') || path === '/api' || /\.[a-z0-9]+$/i.test(path)) {
-      return reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}` });
+      return sendError(req, reply, 404, `No route for ${req.method} ${path}`);
     }
     if (!built) return reply.type('text/html').send(placeholder);
     return reply.sendFile('index.html');

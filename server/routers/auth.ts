@@ -81,7 +81,8 @@ export const authRouter = router({
         summary: 'End this session: its token stops working',
       },
     })
-    .input(z.void())
+    // No .input(): tRPC's httpLink sends an input-less mutation with an empty body, which a
+    // z.void() input rejects as malformed JSON.
     .output(z.object({ ok: z.literal(true) }))
     .mutation(({ ctx }) => {
       if (ctx.sessionId !== null) deleteSession(ctx.db, ctx.sessionId);

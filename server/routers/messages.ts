@@ -91,7 +91,10 @@ export const messagesRouter = router({
         });
       }
       // Published after the transaction committed, and only once per message.
-      if (result.kind === 'inserted') ctx.bus.publish(room.name, { type: 'message', message: result.message });
+      if (result.kind === 'inserted') {
+        ctx.bus.publish(room.name, { type: 'message', message: result.message });
+        ctx.typing.clear(room.name, ctx.user.username);
+      }
       return { message: result.message };
     }),
 });

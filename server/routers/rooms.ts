@@ -1,6 +1,8 @@
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { streamRoomEvents } from '../live/room-events.ts';
 import { roomNameSchema, roomSummarySchema } from '../schemas.ts';
-import { getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
+import { getRoomSummary, isMember, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { requireRoom } from './errors.ts';
 
@@ -69,5 +71,38 @@ export const roomsRouter = router({
       // Stable sort: online members first, each group still in join order.
       users.sort((a, b) => Number(b.online) - Number(a.online));
       return { users };
+    }),
+
+  events: authedProcedure
+    .input(
+      z.object({
+        room: roomNameSchema,
+        /** Set by tRPC's wsLink on resubscribe (or by the caller): the seq of the newest message held. */
+        lastEventId: z.string().max(64).nullish(),
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      yield* streamRoomEvents(ctx, requireRoom(ctx, input.room), input.lastEventId, signal);
+    }),
+
+  typing: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/rooms/{room}/typing',
+        tags: ['rooms'],
+        summary: 'Show "… is typing" to the room for about 5 seconds',
+        errorResponses: { 403: 'Not a member: join first', 404: 'Unknown room' },
+      },
+    })
+    .input(roomInput)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(({ ctx, input }) => {
+      const room = requireRoom(ctx, input.room);
+      if (!isMember(ctx.db, room.id, ctx.user.id)) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" first` });
+      }
+      ctx.typing.touch(room.name, ctx.user.username);
+      return { ok: true as const };
     }),
 });

@@ -114,3 +114,9 @@ export function listMembers(db: Db, roomId: number): MemberRow[] {
     .orderBy(asc(memberships.joinedAt), asc(users.username))
     .all();
 }
+
+export function getRoomLastSeq(db: Db, roomId: number): number {
+  const row = db.select({ lastSeq: rooms.lastSeq }).from(rooms).where(eq(rooms.id, roomId)).get();
+  if (!row) throw new Error(`room ${roomId} not found`);
+  return row.lastSeq;
+}

@@ -1,4 +1,5 @@
-import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } from '@trpc/client';
+import { WebSocket } from 'ws';
 import type { AppRouter } from '../../server/routers/app-router.ts';
 
 /** A typed tRPC client over HTTP, authenticated with a bearer token when given. */
@@ -74,4 +75,36 @@ export async function trpcStatus(call: Promise<unknown>): Promise<number> {
     throw error;
   }
   throw new Error('expected the call to fail');
+}
+
+/**
+ * A typed tRPC client whose subscriptions (and calls) go over one WebSocket, authenticated with
+ * `connectionParams.token` like a TypeScript client, or with extra upgrade headers (cookie, Origin)
+ * like a browser.
+ */
+export function wsTrpcClient(
+  baseUrl: string,
+  options: { token?: string; headers?: Record<string, string>; retryDelayMs?: number } = {},
+) {
+  const headers = options.headers ?? {};
+  class HeaderWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  }
+  const events = { opens: 0, closes: 0 };
+  const wsClient = createWSClient({
+    url: `${baseUrl.replace(/^http/, 'ws')}/api/trpc`,
+    WebSocket: HeaderWebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: options.token ? { token: options.token } : undefined,
+    retryDelayMs: () => options.retryDelayMs ?? 50,
+    onOpen: () => {
+      events.opens += 1;
+    },
+    onClose: () => {
+      events.closes += 1;
+    },
+  });
+  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
+  return { client, wsClient, events, close: () => wsClient.close() };
 }

@@ -29,7 +29,13 @@ async function startOn(
   env: Partial<Record<keyof ConfigInput, string>>,
   cleanup: () => void,
 ): Promise<TestServer> {
-  const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_PATH: databasePath, ...env });
+  const config = parseConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_PATH: databasePath,
+    ...env,
+  });
   const app = await createApp(config);
   await app.listen();
   const address = app.server.server.address();
@@ -38,9 +44,10 @@ async function startOn(
     app,
     baseUrl: `http://127.0.0.1:${address.port}`,
     databasePath,
+    /** Same file and same port, so open WebSocket clients can reconnect to it. */
     async restart() {
       await app.close();
-      return startOn(databasePath, env, cleanup);
+      return startOn(databasePath, { ...env, PORT: String(address.port) }, cleanup);
     },
     async close() {
       await app.close();

@@ -1,0 +1,110 @@
+import { TRPCError, tracked } from '@trpc/server';
+import type { RoomEvent } from '../bus/event-bus.ts';
+import type { Context } from '../context.ts';
+import { createAsyncQueue } from '../lib/async-queue.ts';
+import type { MessageDto } from '../schemas.ts';
+import { listMessages } from '../store/messages.ts';
+import { getRoomLastSeq, isMember, type RoomRow } from '../store/rooms.ts';
+
+/** Further back than this, a resuming client is told to refetch history instead of being replayed. */
+export const MAX_REPLAY = 1000;
+/** A connection whose unsent data exceeds this is dropped rather than slowing everyone else. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+const BACKFILL_PAGE = 100;
+
+type MessageEvent = Extract<RoomEvent, { type: 'message' }>;
+export type ResetEvent = { type: 'reset' };
+
+function parseLastEventId(lastEventId: string | null | undefined): number | 'absent' | 'invalid' {
+  if (lastEventId === undefined || lastEventId === null) return 'absent';
+  return /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 'invalid';
+}
+
+const trackMessage = (message: MessageDto) =>
+  tracked(String(message.seq), { type: 'message', message } satisfies MessageEvent);
+
+/**
+ * Every event is tracked, not only messages: tRPC's wsClient overwrites its remembered lastEventId
+ * with the id of every data frame, so one untracked presence event would erase it and the next
+ * automatic resubscribe would replay from the original input (seen as duplicates in our churn
+ * test; @trpc/client 11.22.1, wsClient handleResponseMessage). A non-message event carries the seq
+ * of the newest message already sent, which is exactly where a resume should start.
+ */
+const trackState = <T extends RoomEvent | ResetEvent>(lastSeq: number, event: T) => tracked(String(lastSeq), event);
+
+/**
+ * A member's live view of one room: every message after `lastEventId` exactly once and in seq
+ * order, then live messages, presence and typing changes.
+ *
+ * Order of operations is what makes it gap-free: subscribe to the bus first (buffering), then read
+ * the room's head and backlog from the database, then drain the buffer, dropping any message whose
+ * seq was already sent. An unknown, malformed or future lastEventId (e.g. the database was
+ * restored from a backup) and one more than MAX_REPLAY behind get a `reset`: the client refetches
+ * history and the stream continues live from the current head.
+ */
+export async function* streamRoomEvents(
+  ctx: Context & { user: NonNullable<Context['user']> },
+  room: RoomRow,
+  lastEventId: string | null | undefined,
+  signal: AbortSignal | undefined,
+) {
+  if (!isMember(ctx.db, room.id, ctx.user.id)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before following it` });
+  }
+  const queue = createAsyncQueue<RoomEvent>(signal);
+  const unsubscribe = ctx.bus.subscribe(room.name, (event) => queue.push(event));
+  const release = ctx.presence.connect(room.name, ctx.user.username);
+  const tooSlow = () => {
+    if (!ctx.connection || ctx.connection.bufferedAmount() <= MAX_BUFFERED_BYTES) return false;
+    ctx.connection.terminate();
+    return true;
+  };
+
+  try {
+    const head = getRoomLastSeq(ctx.db, room.id);
+    const requested = parseLastEventId(lastEventId);
+    let lastSeq = head;
+    if (
+      requested === 'invalid' ||
+      (typeof requested === 'number' && (requested > head || head - requested > MAX_REPLAY))
+    ) {
+      yield trackState(head, { type: 'reset' } satisfies ResetEvent);
+    } else if (typeof requested === 'number') {
+      lastSeq = requested;
+    }
+
+    // Backlog (and any gap a reordering bus could leave): read from the database, the source of truth.
+    const catchUp = function* (untilSeq: number) {
+      while (lastSeq < untilSeq) {
+        const page = listMessages(ctx.db, room, { after: lastSeq, limit: BACKFILL_PAGE });
+        for (const message of page.messages) {
+          yield trackMessage(message);
+          lastSeq = message.seq;
+        }
+        if (!page.hasMore) break;
+      }
+    };
+    yield* catchUp(head);
+
+    yield trackState(lastSeq, { type: 'presence', online: ctx.presence.online(room.name) } satisfies RoomEvent);
+    const typing = ctx.typing.typing(room.name);
+    if (typing.length > 0) yield trackState(lastSeq, { type: 'typing', usernames: typing } satisfies RoomEvent);
+
+    for await (const event of queue) {
+      if (tooSlow()) return;
+      if (event.type !== 'message') {
+        yield trackState(lastSeq, event);
+        continue;
+      }
+      const { seq } = event.message;
+      if (seq <= lastSeq) continue;
+      if (seq > lastSeq + 1) yield* catchUp(seq - 1);
+      if (seq <= lastSeq) continue;
+      yield trackMessage(event.message);
+      lastSeq = seq;
+    }
+  } finally {
+    unsubscribe();
+    release();
+  }
+}

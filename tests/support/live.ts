@@ -1,0 +1,68 @@
+import type { inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from '../../server/routers/app-router.ts';
+import type { wsTrpcClient } from './clients.ts';
+
+type Message = inferRouterOutputs<AppRouter>['messages']['post']['message'];
+
+export interface Follower {
+  /** Every message received, in arrival order, duplicates kept (so tests can see them). */
+  messages: Message[];
+  presence: string[][];
+  typing: string[][];
+  resets: number;
+  errors: unknown[];
+  /** The tracked id of every event as received: tRPC resumes from the last one. */
+  ids: string[];
+  unsubscribe(): void;
+  /** Resolves when `check` holds, polling; rejects after `timeoutMs` with what was received. */
+  until(check: (follower: Follower) => boolean, timeoutMs?: number): Promise<void>;
+}
+
+/** Subscribes to rooms.events and records everything that arrives. */
+export function follow(live: ReturnType<typeof wsTrpcClient>, room: string, lastEventId?: string): Follower {
+  const follower: Follower = {
+    messages: [],
+    presence: [],
+    typing: [],
+    resets: 0,
+    errors: [],
+    ids: [],
+    unsubscribe: () => {},
+    until: async (check, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!check(follower)) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `timed out; got ${follower.messages.length} messages (last seq ${follower.messages.at(-1)?.seq}), presence ${JSON.stringify(follower.presence.at(-1))}, typing ${JSON.stringify(follower.typing.at(-1))}, resets ${follower.resets}, errors ${follower.errors.map(String).join('; ')}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+  const subscription = live.client.rooms.events.subscribe(
+    { room, lastEventId },
+    {
+      onData({ id, data: event }) {
+        follower.ids.push(id);
+        if (event.type === 'message') follower.messages.push(event.message);
+        else if (event.type === 'presence') follower.presence.push(event.online);
+        else if (event.type === 'typing') follower.typing.push(event.usernames);
+        else if (event.type === 'reset') follower.resets += 1;
+      },
+      onError(error) {
+        follower.errors.push(error);
+      },
+    },
+  );
+  follower.unsubscribe = () => subscription.unsubscribe();
+  return follower;
+}
+
+export function seqs(follower: Follower): number[] {
+  return follower.messages.map((message) => message.seq);
+}
+
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, index) => from + index);
+}
