@@ -1,4 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+// Brings @fastify/cookie's request/reply typings (req.cookies, reply.setCookie) into every program
+// that type-checks this file, such as a client importing AppRouter, not only into server/app.ts.
+import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EventBus } from './bus/event-bus.ts';

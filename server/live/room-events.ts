@@ -86,14 +86,25 @@ export async function* streamRoomEvents(
     };
     yield* catchUp(head);
 
-    yield trackState(lastSeq, { type: 'presence', online: ctx.presence.online(room.name) } satisfies RoomEvent);
-    const typing = ctx.typing.typing(room.name);
-    if (typing.length > 0) yield trackState(lastSeq, { type: 'typing', usernames: typing } satisfies RoomEvent);
+    // Presence and typing are state, not history: send the current state, then only changes.
+    const sentState = { presence: '', typing: '[]' };
+    const changed = (event: Exclude<RoomEvent, MessageEvent>) => {
+      const key = event.type === 'presence' ? 'presence' : 'typing';
+      const value = JSON.stringify(event.type === 'presence' ? event.online : event.usernames);
+      if (sentState[key] === value) return false;
+      sentState[key] = value;
+      return true;
+    };
+    const presence = { type: 'presence', online: ctx.presence.online(room.name) } satisfies RoomEvent;
+    changed(presence);
+    yield trackState(lastSeq, presence);
+    const typing = { type: 'typing', usernames: ctx.typing.typing(room.name) } satisfies RoomEvent;
+    if (changed(typing)) yield trackState(lastSeq, typing);
 
     for await (const event of queue) {
       if (tooSlow()) return;
       if (event.type !== 'message') {
-        yield trackState(lastSeq, event);
+        if (changed(event)) yield trackState(lastSeq, event);
         continue;
       }
       const { seq } = event.message;
