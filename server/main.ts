@@ -14,7 +14,14 @@ async function main(): Promise<void> {
   }
 
   const app = await createApp(config);
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (error) {
+    // Typically EADDRINUSE: say so plainly instead of a stack trace, and release the database.
+    console.error(`Cannot listen on ${config.HOST}:${config.PORT}: ${error instanceof Error ? error.message : error}`);
+    await app.close();
+    process.exit(1);
+  }
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -33,4 +40,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error('atlas-chat failed to start:', error);
+  process.exit(1);
+});
