@@ -92,9 +92,13 @@ export async function createApp(config: Config): Promise<App> {
     // Tell every tRPC client to reconnect (it retries with backoff until the server is back),
     // then close: a restart loses no one, and resubscribing resumes from lastEventId.
     preClose(done) {
+      // From now on an upgrade attempt (a browser told to reconnect retries at once) is cut off at
+      // the socket. Answering it through Fastify would leave the socket open outside Node's
+      // keep-alive handling, and server.close() would wait for it forever.
+      server.server.removeAllListeners('upgrade');
+      server.server.on('upgrade', (_req, socket) => socket.destroy());
       const wss = server.websocketServer;
-      // Closing first makes ws refuse new upgrades (503), so a client told to reconnect cannot land
-      // on this dying process; the callback runs once every client is gone.
+      // The callback runs once every client is gone.
       wss.close(() => done());
       const reconnect = JSON.stringify({ id: null, method: 'reconnect' });
       for (const client of wss.clients) {

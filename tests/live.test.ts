@@ -388,6 +388,26 @@ describe('WebSocket security and limits', () => {
 });
 
 describe('graceful restart', () => {
+  it('finishes shutting down while clients try to reconnect at once', async () => {
+    const other = await startTestServer({ RATE_LIMITS: 'off' });
+    const user = await signUp(other.baseUrl, uniqueName('live'));
+    const room = uniqueName('room');
+    await trpcClient(other.baseUrl, user.token).rooms.join.mutate({ room });
+    const eager = wsTrpcClient(other.baseUrl, { token: user.token, retryDelayMs: 0 });
+    opened.push(eager);
+    const follower = follow(eager, room);
+    await follower.until((f) => f.presence.length > 0);
+
+    const closing = other.close();
+    const url = `${other.baseUrl.replace('http', 'ws')}/api/trpc`;
+    for (let attempt = 0; attempt < 20; attempt += 1) new WebSocket(url).on('error', () => {});
+    const outcome = await Promise.race([
+      closing.then(() => 'closed'),
+      sleep(10_000).then(() => 'still closing after 10 s'),
+    ]);
+    expect(outcome).toBe('closed');
+  }, 20_000);
+
   it('tells clients to reconnect; they resume on the restarted server without gaps or duplicates', async () => {
     const room = uniqueName('room');
     const alice = await member(room);

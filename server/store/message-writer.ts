@@ -1,0 +1,79 @@
+import type { EventBus } from '../bus/event-bus.ts';
+import type { Db } from '../db/client.ts';
+import { type InsertResult, insertMessage, insertMessages, type NewMessage } from './messages.ts';
+
+/** Upper bound on one group commit, so one transaction never holds the write lock for long. */
+const MAX_BATCH = 256;
+
+interface Pending {
+  input: NewMessage;
+  resolve(result: InsertResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: the posts that arrive while the event loop is busy are written in ONE transaction
+ * at the next turn, and each is acknowledged only after that transaction committed. With
+ * synchronous=FULL every commit is an fsync, so this keeps "acknowledged means on disk" while
+ * paying one fsync per batch instead of one per message.
+ *
+ * It also owns "publish after commit": inserted messages go to the bus right after their commit,
+ * in seq order, before any caller hears back.
+ */
+export class MessageWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
+
+  insert(input: NewMessage): Promise<InsertResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    let results: InsertResult[];
+    try {
+      results = insertMessages(
+        this.db,
+        batch.map((pending) => pending.input),
+      );
+    } catch {
+      // Something unexpected failed the whole batch: retry each alone, so one bad post cannot take
+      // the others down with it, and each caller gets its own answer.
+      for (const pending of batch) this.settle(pending, () => insertMessage(this.db, pending.input));
+      return;
+    }
+    batch.forEach((pending, index) => this.settle(pending, () => results[index]));
+  }
+
+  private settle(pending: Pending, run: () => InsertResult | undefined): void {
+    let result: InsertResult | undefined;
+    try {
+      result = run();
+    } catch (error) {
+      pending.reject(error);
+      return;
+    }
+    if (!result) {
+      pending.reject(new Error('group commit returned fewer results than posts'));
+      return;
+    }
+    if (result.kind === 'inserted') this.bus.publish(result.message.room, { type: 'message', message: result.message });
+    pending.resolve(result);
+  }
+}

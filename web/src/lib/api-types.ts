@@ -1,0 +1,11 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from '../../../server/routers/app-router.ts';
+
+export type { AppRouter };
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+
+export type Message = RouterOutputs['messages']['list']['messages'][number];
+export type Member = RouterOutputs['rooms']['members']['users'][number];
+export type RoomSummary = RouterOutputs['rooms']['list']['rooms'][number];
+export type UserCount = RouterOutputs['stats']['users']['users'][number];
