@@ -14,6 +14,7 @@ import { registerWebApp } from './http/web.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
 import { PresenceTracker } from './live/presence.ts';
 import { TypingTracker } from './live/typing.ts';
+import { sharedPayloadEncoder } from './live/ws-encoder.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { deleteExpiredSessions } from './store/sessions.ts';
 
@@ -120,6 +121,7 @@ export async function createApp(config: Config): Promise<App> {
       router: appRouter,
       createContext,
       keepAlive: { enabled: true, pingMs: PING_MS, pongWaitMs: PONG_WAIT_MS },
+      experimental_encoder: sharedPayloadEncoder,
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'tRPC procedure failed');
       },

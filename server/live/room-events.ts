@@ -111,7 +111,8 @@ export async function* streamRoomEvents(
       if (seq <= lastSeq) continue;
       if (seq > lastSeq + 1) yield* catchUp(seq - 1);
       if (seq <= lastSeq) continue;
-      yield trackMessage(event.message);
+      // The bus's own event object, shared by every subscriber: the WebSocket encoder serializes it once.
+      yield tracked(String(seq), event);
       lastSeq = seq;
     }
   } finally {

@@ -1,0 +1,45 @@
+import type { Pinning } from './processes.ts';
+import type { Seed } from './seed.ts';
+import type { Sizes } from './sizes.ts';
+
+/** What every scenario gets from the runner. */
+export interface BenchContext {
+  quick: boolean;
+  sizes: Sizes;
+  pinning: Pinning;
+  /** A temp directory for this run's databases; removed at the end. */
+  workDir: string;
+  /** Extra node flags for the atlas-chat server child (e.g. --cpu-prof). */
+  serverNodeArgs: string[];
+  /** Progress for humans, on stderr: stdout carries only the report. */
+  log: (line: string) => void;
+  /** The room of `sizes.history.messages` messages, seeded once per run and shared (read-only). */
+  historyDatabase: () => Promise<Seed>;
+}
+
+export interface Row {
+  scenario: string;
+  /** What was measured, e.g. "messages.post over tRPC HTTP". */
+  figure: string;
+  value: number;
+  unit: string;
+  /** Overrides how the value is shown (e.g. several percentiles). */
+  display?: string;
+  baselineLabel: string;
+  baseline: number;
+  baselineDisplay?: string;
+  /** value / baseline. */
+  ratio: number;
+  target: string | null;
+  met: boolean | null;
+}
+
+export interface ScenarioResult {
+  rows: Row[];
+  /** Everything measured, for results JSON. */
+  details: Record<string, unknown>;
+  /** Caveats worth printing under the table. */
+  notes: string[];
+}
+
+export type Scenario = (context: BenchContext) => Promise<ScenarioResult>;

@@ -1,0 +1,50 @@
+/** How big and how long each scenario runs; `--quick` shrinks everything to prove the harness works. */
+export interface Sizes {
+  send: { concurrency: number; warmupMs: number; durationMs: number };
+  fanout: {
+    subscribers: number;
+    /** Distinct users behind the subscribers (connections beyond this reuse their tokens, like tabs). */
+    users: number;
+    /** Distinct users who subscribe to one room at once, e.g. reconnecting after a restart. */
+    joinStormUsers: number;
+    window: number;
+    warmupMs: number;
+    saturationMs: number;
+    latencyMs: number;
+  };
+  history: { messages: number; users: number; concurrency: number; warmupMs: number; durationMs: number };
+  connections: { connections: number; warmConnections: number; settleMs: number };
+  startup: { runs: number };
+}
+
+export const fullSizes: Sizes = {
+  send: { concurrency: 32, warmupMs: 1000, durationMs: 5000 },
+  fanout: {
+    subscribers: 1000,
+    users: 100,
+    joinStormUsers: 300,
+    window: 32,
+    warmupMs: 1000,
+    saturationMs: 5000,
+    latencyMs: 5000,
+  },
+  history: { messages: 100_000, users: 100, concurrency: 32, warmupMs: 1000, durationMs: 5000 },
+  connections: { connections: 5000, warmConnections: 100, settleMs: 2000 },
+  startup: { runs: 5 },
+};
+
+export const quickSizes: Sizes = {
+  send: { concurrency: 16, warmupMs: 300, durationMs: 1000 },
+  fanout: {
+    subscribers: 100,
+    users: 20,
+    joinStormUsers: 50,
+    window: 32,
+    warmupMs: 300,
+    saturationMs: 1000,
+    latencyMs: 1000,
+  },
+  history: { messages: 10_000, users: 20, concurrency: 16, warmupMs: 300, durationMs: 1000 },
+  connections: { connections: 300, warmConnections: 20, settleMs: 500 },
+  startup: { runs: 3 },
+};

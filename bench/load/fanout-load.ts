@@ -1,0 +1,394 @@
+import { Agent, request } from 'node:http';
+import { runAsChild } from '../lib/load-child.ts';
+import { windowMeter } from '../lib/processes.ts';
+import { type LatencySummary, summarizeLatencies } from '../lib/stats.ts';
+import { inBatches, messageOf, openTrpcSocket, type TrpcFrame, type TrpcSocket } from '../lib/trpc-ws.ts';
+
+export interface FanoutConfig {
+  wsUrl: string;
+  /** Where messages are posted: messages.post on atlas-chat, /publish on the ws baseline. */
+  postUrl: string;
+  postHeaders: Record<string, string>;
+  room: string;
+  /** One token per subscriber (tokens may repeat: several connections of one user, like tabs). */
+  tokens: string[];
+  /**
+   * Before the fan-out: this many distinct users subscribe to another room at once (as after a
+   * server restart), are timed until the server falls quiet, and leave again.
+   */
+  joinStorm: { room: string; tokens: string[] } | null;
+  connectConcurrency: number;
+  /** Messages posted but not yet received by every subscriber, at saturation. */
+  window: number;
+  warmupMs: number;
+  saturationMs: number;
+  latencyMs: number;
+  /** Messages/s for the latency phase; default: half the saturation rate just measured. */
+  latencyRate?: number;
+  drainTimeoutMs: number;
+  /** Subscribing is over once no frame has arrived for this long (presence updates settle). */
+  quietMs: number;
+  textLength: number;
+  serverPid: number;
+}
+
+export interface SubscribeStats {
+  connections: number;
+  /** Until every subscription answered "started". */
+  connectMs: number;
+  /** Then until no frame arrived for quietMs (not counting those quietMs). */
+  settleMs: number;
+  frames: number;
+  megabytes: number;
+}
+
+export interface FanoutResult {
+  subscribers: number;
+  joinStorm: SubscribeStats | null;
+  setup: SubscribeStats;
+  saturation: {
+    messagesPosted: number;
+    delivered: number;
+    seconds: number;
+    deliveredPerSecond: number;
+    messagesPerSecond: number;
+    serverCpu: number;
+    loadCpu: number;
+    otherCpu: number;
+  };
+  latency: {
+    rate: number;
+    posted: number;
+    postErrors: number;
+    expected: number;
+    delivered: number;
+    deliveredRatio: number;
+    latencyMs: LatencySummary;
+    serverCpu: number;
+    loadCpu: number;
+    otherCpu: number;
+  };
+  duplicates: number;
+  outOfOrder: number;
+  /** Message frames fully parsed to check that the fast path read them right. */
+  verified: number;
+  /** Subscriber connections the server closed during the run. */
+  closedSockets: number;
+  errors: string[];
+}
+
+const SUBSCRIPTION_ID = 1;
+/** A tracked rooms.events message frame; captures the message's seq and the index in its text. */
+const MESSAGE_FRAME =
+  /^\{"id":1,"result":\{"type":"data","data":\{"id":"\d+","data":\{"type":"message","message":\{.*?"seq":(\d+),.*?"text":"f(\d+) /;
+const STALL_MS = 10_000;
+const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+interface Posted {
+  scheduledAt: number;
+  received: number;
+  done: boolean;
+  phase: 'saturation' | 'latency';
+}
+
+/**
+ * One room, many subscribers, each its own WebSocket speaking tRPC's protocol. Messages are
+ * posted over HTTP by this same process, so send and receive times share one clock.
+ * Saturation is a closed loop (a window of messages in flight, each done when every subscriber
+ * has it); latency is an open loop at a fixed rate, measured from each message's scheduled send
+ * time so a slow server cannot hide its queueing (no coordinated omission).
+ */
+async function run(config: FanoutConfig): Promise<FanoutResult> {
+  const errors: string[] = [];
+  const fail = (message: string) => {
+    if (errors.length < 5) errors.push(message.slice(0, 400));
+  };
+  let frames = 0;
+  let bytes = 0;
+  let lastFrameAt = performance.now();
+  let verified = 0;
+  let finished = false;
+
+  /** Opens one subscribed socket per token; resolves once all are started and the server is quiet. */
+  const subscribeAll = async (
+    room: string,
+    tokens: string[],
+    onMessage: (subscriber: number, seq: number, index: number, receivedAt: number) => void,
+    onClosed: () => void,
+  ) => {
+    const framesBefore = frames;
+    const bytesBefore = bytes;
+    const start = performance.now();
+    let started = 0;
+    let allStarted: () => void = () => {};
+    const everyoneStarted = new Promise<void>((resolveStarted) => {
+      allStarted = resolveStarted;
+    });
+    const onFrame = (subscriber: number, text: string, receivedAt: number) => {
+      frames += 1;
+      lastFrameAt = receivedAt;
+      // Hot path: a message frame is read without JSON.parse, which would cost the one load core
+      // more than the server spends sending it; every 500th is fully parsed and checked.
+      const fast = MESSAGE_FRAME.exec(text);
+      if (fast) {
+        const seq = Number(fast[1]);
+        const index = Number(fast[2]);
+        if (frames % 500 === 0) {
+          const parsed = messageOf(JSON.parse(text) as TrpcFrame);
+          if (parsed?.seq !== seq || !parsed.text.startsWith(`f${index} `)) fail(`frame misread: ${text}`);
+          verified += 1;
+        }
+        onMessage(subscriber, seq, index, receivedAt);
+        return;
+      }
+      const frame = JSON.parse(text) as TrpcFrame;
+      if (frame.error) fail(`server error frame: ${JSON.stringify(frame.error)}`);
+      else if (frame.result?.type === 'started') {
+        started += 1;
+        if (started === tokens.length) allStarted();
+      } else if (messageOf(frame)) fail(`unrecognized message frame: ${text}`);
+    };
+    const sockets: TrpcSocket[] = await inBatches(
+      tokens.map((token, index) => ({ token, index })),
+      config.connectConcurrency,
+      async ({ token, index }) => {
+        const socket = await openTrpcSocket({
+          url: config.wsUrl,
+          token,
+          onFrame: (text, receivedAt, size) => {
+            bytes += size;
+            onFrame(index, text, receivedAt);
+          },
+          onClose: () => {
+            if (!finished) onClosed();
+          },
+        });
+        socket.send({ id: SUBSCRIPTION_ID, method: 'subscription', params: { path: 'rooms.events', input: { room } } });
+        return socket;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      everyoneStarted,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`only ${started} of ${tokens.length} subscriptions started`)),
+          120_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const connectMs = performance.now() - start;
+    const settleStart = performance.now();
+    while (performance.now() - lastFrameAt < config.quietMs && performance.now() - settleStart < 120_000) {
+      await sleep(20);
+    }
+    const stats: SubscribeStats = {
+      connections: tokens.length,
+      connectMs,
+      settleMs: Math.max(0, lastFrameAt - settleStart),
+      frames: frames - framesBefore,
+      megabytes: (bytes - bytesBefore) / 1e6,
+    };
+    if (errors.length > 0) throw new Error(`subscribing failed: ${errors.join('; ')}`);
+    return { sockets, stats };
+  };
+
+  let joinStorm: SubscribeStats | null = null;
+  if (config.joinStorm) {
+    const storm = await subscribeAll(
+      config.joinStorm.room,
+      config.joinStorm.tokens,
+      () => {},
+      () => {},
+    );
+    joinStorm = storm.stats;
+    for (const socket of storm.sockets) socket.close();
+    // Leaving causes presence updates too; let them pass before measuring anything else.
+    await sleep(config.quietMs);
+    while (performance.now() - lastFrameAt < config.quietMs) await sleep(20);
+  }
+
+  // The fan-out room's subscribers.
+  const subscribers = config.tokens.length;
+  const posted: Posted[] = [];
+  const lastSeq = new Float64Array(subscribers);
+  let open = subscribers;
+  let duplicates = 0;
+  let outOfOrder = 0;
+  let countingDeliveries = false;
+  let windowDelivered = 0;
+  let onComplete: () => void = () => {};
+  let latencies = new Float64Array(0);
+  let latencyCount = 0;
+  let latencyDelivered = 0;
+
+  const complete = (record: Posted) => {
+    if (record.done || record.received < open) return;
+    record.done = true;
+    if (record.phase === 'saturation') onComplete();
+  };
+  const onMessage = (subscriber: number, seq: number, index: number, receivedAt: number) => {
+    const record = posted[index];
+    if (!record) return;
+    const previous = lastSeq[subscriber] ?? 0;
+    if (seq === previous) {
+      duplicates += 1;
+      return;
+    }
+    if (seq < previous) outOfOrder += 1;
+    lastSeq[subscriber] = seq;
+    record.received += 1;
+    if (record.phase === 'saturation') {
+      if (countingDeliveries) windowDelivered += 1;
+    } else {
+      latencyDelivered += 1;
+      if (latencyCount < latencies.length) latencies[latencyCount++] = receivedAt - record.scheduledAt;
+    }
+    complete(record);
+  };
+  // A subscriber the server dropped never gets the rest: it no longer holds up the window, and
+  // what it misses shows in delivered/expected.
+  const onClosed = () => {
+    open -= 1;
+    for (const record of posted) complete(record);
+  };
+  const main = await subscribeAll(config.room, config.tokens, onMessage, onClosed);
+
+  // Posting: keep-alive HTTP; the text starts with the message's index.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const url = new URL(config.postUrl);
+  const padding = 'x'.repeat(config.textLength);
+  const post = (index: number) =>
+    new Promise<boolean>((resolvePost) => {
+      const text = `f${index} ${padding}`.slice(0, Math.max(config.textLength, 12));
+      const body = Buffer.from(JSON.stringify({ room: config.room, text }));
+      const req = request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { ...config.postHeaders, 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.once('end', () => {
+            const ok = res.statusCode === 200;
+            if (!ok) fail(`post answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`);
+            resolvePost(ok);
+          });
+        },
+      );
+      req.once('socket', (socket) => socket.setNoDelay(true));
+      req.once('error', (error) => {
+        fail(`post failed: ${error.message}`);
+        resolvePost(false);
+      });
+      req.end(body);
+    });
+
+  // Saturation: a window of messages in flight; a message leaves the window once everyone has it.
+  let inFlight = 0;
+  let sending = true;
+  let lastProgressAt = performance.now();
+  const sendNext = () => {
+    if (!sending) return;
+    const index = posted.length;
+    const record: Posted = { scheduledAt: performance.now(), received: 0, done: false, phase: 'saturation' };
+    posted.push(record);
+    inFlight += 1;
+    void post(index).then((ok) => {
+      // A failed post is never delivered: free its slot now.
+      if (!ok && !record.done) {
+        record.done = true;
+        onComplete();
+      }
+    });
+  };
+  onComplete = () => {
+    inFlight -= 1;
+    lastProgressAt = performance.now();
+    sendNext();
+  };
+  for (let i = 0; i < config.window; i += 1) sendNext();
+  const stalled = () => performance.now() - lastProgressAt > STALL_MS;
+  const waitFor = async (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end && !stalled()) await sleep(Math.min(20, end - performance.now()));
+  };
+  await waitFor(config.warmupMs);
+  const postedBefore = posted.length;
+  const saturationCpu = windowMeter(config.serverPid);
+  const saturationStart = performance.now();
+  countingDeliveries = true;
+  await waitFor(config.saturationMs);
+  countingDeliveries = false;
+  const saturationSeconds = (performance.now() - saturationStart) / 1000;
+  const saturation = {
+    messagesPosted: posted.length - postedBefore,
+    delivered: windowDelivered,
+    seconds: saturationSeconds,
+    deliveredPerSecond: windowDelivered / saturationSeconds,
+    messagesPerSecond: windowDelivered / subscribers / saturationSeconds,
+    ...saturationCpu(),
+  };
+  if (stalled()) throw new Error(`deliveries stalled at saturation: ${errors.join('; ') || 'no error seen'}`);
+  sending = false;
+  const drainEnd = performance.now() + config.drainTimeoutMs;
+  while (inFlight > 0 && performance.now() < drainEnd) await sleep(20);
+
+  // Latency: an open loop at a fixed rate; each message's clock starts at its scheduled time.
+  const rate = config.latencyRate ?? saturation.messagesPerSecond / 2;
+  const count = Math.max(1, Math.round((rate * config.latencyMs) / 1000));
+  latencies = new Float64Array(count * subscribers);
+  const firstIndex = posted.length;
+  for (let i = 0; i < count; i += 1) posted.push({ scheduledAt: 0, received: 0, done: false, phase: 'latency' });
+  const latencyCpu = windowMeter(config.serverPid);
+  const latencyStart = performance.now();
+  const posts: Promise<boolean>[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const scheduledAt = latencyStart + (i * 1000) / rate;
+    const wait = scheduledAt - performance.now();
+    if (wait > 1) await sleep(wait);
+    const record = posted[firstIndex + i];
+    if (!record) throw new Error('latency record missing');
+    record.scheduledAt = scheduledAt;
+    posts.push(post(firstIndex + i));
+  }
+  const accepted = (await Promise.all(posts)).filter(Boolean).length;
+  // Everyone subscribed at the start is expected to get every accepted message: a dropped
+  // connection counts as loss.
+  const expected = accepted * subscribers;
+  const latencyDrainEnd = performance.now() + config.drainTimeoutMs;
+  while (latencyDelivered < accepted * open && performance.now() < latencyDrainEnd) await sleep(20);
+  const latency = {
+    rate,
+    posted: count,
+    postErrors: count - accepted,
+    expected,
+    delivered: latencyDelivered,
+    deliveredRatio: expected > 0 ? latencyDelivered / expected : 0,
+    latencyMs: summarizeLatencies(latencies.subarray(0, latencyCount)),
+    ...latencyCpu(),
+  };
+
+  finished = true;
+  agent.destroy();
+  for (const socket of main.sockets) socket.close();
+  return {
+    subscribers,
+    joinStorm,
+    setup: main.stats,
+    saturation,
+    latency,
+    duplicates,
+    outOfOrder,
+    verified,
+    closedSockets: subscribers - open,
+    errors,
+  };
+}
+
+runAsChild(run);

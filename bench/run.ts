@@ -1,0 +1,138 @@
+/**
+ * `npm run bench` (full sizes, a few minutes) and `npm run bench -- --quick` (small sizes, under a
+ * minute, to prove the harness works). `--only send,fanout` runs some scenarios; `--cpu-prof`
+ * writes a CPU profile of every atlas-chat server child to bench/results/profiles/.
+ * Prints a Markdown table on stdout and writes bench/results/latest.json (quick.json for --quick,
+ * partial.json for --only, or the file given with --out).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchContext, Row, Scenario, ScenarioResult } from './lib/context.ts';
+import { detectPinning, killAllChildren, repoRoot } from './lib/processes.ts';
+import { describeMachine, markdownTable } from './lib/report.ts';
+import { type Seed, seedDatabase } from './lib/seed.ts';
+import { fullSizes, quickSizes } from './lib/sizes.ts';
+import { runConnections } from './scenarios/connections.ts';
+import { runFanout } from './scenarios/fanout.ts';
+import { runHistory } from './scenarios/history.ts';
+import { runSend } from './scenarios/send.ts';
+import { runStartup } from './scenarios/startup.ts';
+
+const scenarios: Record<string, Scenario> = {
+  send: runSend,
+  fanout: runFanout,
+  history: runHistory,
+  connections: runConnections,
+  startup: runStartup,
+};
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  });
+  const selected = values.only ? values.only.split(',').map((name) => name.trim()) : Object.keys(scenarios);
+  for (const name of selected) {
+    if (!scenarios[name])
+      throw new Error(`unknown scenario "${name}"; choose from ${Object.keys(scenarios).join(', ')}`);
+  }
+
+  const quick = values.quick;
+  const pinning = detectPinning();
+  const resultsDir = join(repoRoot, 'bench/results');
+  const profileDir = join(resultsDir, 'profiles');
+  const workDir = mkdtempSync(join(tmpdir(), 'atlas-bench-'));
+  const started = performance.now();
+  const log = (line: string) =>
+    process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  let history: Promise<Seed> | undefined;
+  const context: BenchContext = {
+    quick,
+    sizes: quick ? quickSizes : fullSizes,
+    pinning,
+    workDir,
+    serverNodeArgs: values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    log,
+    historyDatabase: () => {
+      history ??= (async () => {
+        const { messages, users } = context.sizes.history;
+        log(`seeding a room of ${messages} messages`);
+        return seedDatabase(join(workDir, 'history.db'), { users, room: 'history', messages });
+      })();
+      return history;
+    },
+  };
+
+  log(`${quick ? 'quick' : 'full'} run; ${pinning.description}`);
+  const results: Record<string, ScenarioResult | { error: string }> = {};
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let failed = false;
+  try {
+    for (const name of selected) {
+      const scenario = scenarios[name];
+      if (!scenario) continue;
+      const scenarioStart = performance.now();
+      try {
+        const result = await scenario(context);
+        results[name] = {
+          ...result,
+          details: { ...result.details, seconds: (performance.now() - scenarioStart) / 1000 },
+        };
+        rows.push(...result.rows);
+        notes.push(...result.notes.map((note) => `${name}: ${note}`));
+      } catch (error) {
+        failed = true;
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        results[name] = { error: message };
+        log(`${name} FAILED: ${message}`);
+      }
+    }
+  } finally {
+    killAllChildren();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const machine = describeMachine(pinning);
+  const output = [
+    `atlas-chat benchmark (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s) on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`,
+    `Pinning: ${pinning.description}`,
+    '',
+    markdownTable(rows),
+    ...(notes.length > 0 ? ['', ...notes.map((note) => `- ${note}`)] : []),
+  ];
+  process.stdout.write(`${output.join('\n')}\n`);
+
+  mkdirSync(resultsDir, { recursive: true });
+  const json = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    seconds,
+    machine,
+    pinning,
+    rows,
+    scenarios: results,
+  };
+  // Quick and partial (--only) runs are kept apart so they never replace a full run's results.
+  const target = values.out ?? join(resultsDir, quick ? 'quick.json' : values.only ? 'partial.json' : 'latest.json');
+  writeFileSync(target, `${JSON.stringify(json, null, 2)}\n`);
+  log(`wrote ${target}`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    killAllChildren();
+    console.error(error);
+    process.exit(1);
+  },
+);
