@@ -13,9 +13,11 @@ import { registerSecurity } from './http/security.ts';
 import { registerWebApp } from './http/web.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
 import { PresenceTracker } from './live/presence.ts';
+import { RoomBroadcaster } from './live/room-broadcaster.ts';
 import { TypingTracker } from './live/typing.ts';
 import { sharedPayloadEncoder } from './live/ws-encoder.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
+import { MessageWriter } from './store/message-writer.ts';
 import { deleteExpiredSessions } from './store/sessions.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -45,6 +47,11 @@ export async function createApp(config: Config): Promise<App> {
     bus,
     presence: new PresenceTracker(bus),
     typing: new TypingTracker(bus),
+    // Logs through `server`, made below; a listener can only throw once requests flow.
+    messageWriter: new MessageWriter(database.db, bus, (error) =>
+      server.log.error({ err: error }, 'a live listener failed on a new message'),
+    ),
+    broadcaster: new RoomBroadcaster(bus),
     limits,
     now: () => new Date(),
   };
@@ -82,6 +89,7 @@ export async function createApp(config: Config): Promise<App> {
   server.addHook('onClose', async () => {
     clearInterval(housekeeping);
     deps.typing.close();
+    deps.presence.close();
     await deps.bus.close();
     database.close();
   });

@@ -9,7 +9,9 @@ import type { Db } from './db/client.ts';
 import type { RateLimits } from './lib/rate-limiter.ts';
 import { hashSessionToken, SESSION_COOKIE } from './lib/session-token.ts';
 import type { PresenceTracker } from './live/presence.ts';
+import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
+import type { MessageWriter } from './store/message-writer.ts';
 import { findSessionUser, type SessionUser } from './store/sessions.ts';
 
 /** Long-lived parts made once by createApp and shared by every request. */
@@ -18,6 +20,9 @@ export interface AppDeps {
   bus: EventBus;
   presence: PresenceTracker;
   typing: TypingTracker;
+  /** Group-commits posts; the only path that inserts messages. */
+  messageWriter: MessageWriter;
+  broadcaster: RoomBroadcaster;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
   now: () => Date;
@@ -31,10 +36,9 @@ export interface HttpExchange {
   setHeader(name: string, value: string): void;
 }
 
-/** The WebSocket a call arrived on, for flow control; null over HTTP. */
+/** The WebSocket a call arrived on, for flow control and direct delivery; null over HTTP. */
 export interface LiveConnection {
-  bufferedAmount(): number;
-  terminate(): void;
+  socket: WebSocket;
 }
 
 export interface Context extends AppDeps {
@@ -116,7 +120,7 @@ export function createContextFactory(
         ...deps,
         ...resolveSession(deps, token),
         http: { ...noHttp, ip: req.socket.remoteAddress ?? 'unknown' },
-        connection: { bufferedAmount: () => socket.bufferedAmount, terminate: () => socket.terminate() },
+        connection: { socket },
       };
     }
     const { req, res } = opts;

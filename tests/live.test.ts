@@ -53,6 +53,28 @@ describe('rooms.events over one WebSocket', () => {
     }
   });
 
+  it('hands caught-up subscribers to the broadcaster, which keeps order and exactly-once delivery', async () => {
+    const room = uniqueName('room');
+    const alice = await member(room);
+    const live = connect(alice.token);
+    const a = follow(live, room, '0');
+    const b = follow(connect(alice.token), room);
+    await Promise.all([a, b].map((f) => f.until((x) => x.presence.length > 0)));
+    await post(alice.token, room, 'first');
+    await a.until((f) => f.messages.length === 1);
+    await b.until((f) => f.messages.length === 1);
+    expect(server.app.deps.broadcaster.subscriberCount(room)).toBe(2);
+    for (let index = 2; index <= 30; index += 1) await post(alice.token, room, `m${index}`);
+    await a.until((f) => f.messages.length === 30);
+    await b.until((f) => f.messages.length === 30);
+    expect(seqs(a)).toEqual(range(1, 30));
+    expect(seqs(b)).toEqual(range(1, 30));
+    expect(a.ids.at(-1)).toBe('30');
+    a.unsubscribe();
+    await sleep(100);
+    expect(server.app.deps.broadcaster.subscriberCount(room)).toBe(1);
+  });
+
   it('carries several subscriptions on a single connection', async () => {
     const roomA = uniqueName('room');
     const roomB = uniqueName('room');

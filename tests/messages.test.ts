@@ -1,4 +1,6 @@
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../server/routers/app-router.ts';
 import { rest, trpcClient } from './support/clients.ts';
 import {
   allMessages,
@@ -417,6 +419,119 @@ describe('messages', () => {
 
       expect(await counts(poster, 'conflict-a')).toEqual({ room: 1, statsRoom: 1, statsUser: 1, member: 1, listed: 1 });
       expect((await allMessages(baseUrl, poster.token, 'conflict-b')).length).toBe(0);
+    });
+
+    it('a burst of concurrent posts from several users, with repeated clientIds in it, behaves as if sent one by one', async () => {
+      const room = 'burst';
+      const posters = await Promise.all([1, 2, 3, 4].map(() => newUser(baseUrl)));
+      for (const poster of posters) await joinRoom(baseUrl, poster.token, room);
+
+      type Answer = { status: number; message?: MessageDto };
+      const post = async (poster: TestUser, text: string, clientId: string | undefined, viaRest: boolean) => {
+        if (viaRest) {
+          const response = await rest<Posted>(baseUrl, 'POST', `/rooms/${room}/messages`, {
+            token: poster.token,
+            body: clientId === undefined ? { text } : { text, clientId },
+          });
+          return { status: response.status, message: response.status === 200 ? response.body.message : undefined };
+        }
+        try {
+          const body = await poster.trpc.messages.post.mutate({ room, text, clientId });
+          return { status: 200, message: body.message };
+        } catch (error) {
+          return { status: (await trpcFailure(Promise.reject(error))).status };
+        }
+      };
+      const posterOf = (index: number) => posters[index % posters.length] as TestUser;
+
+      // 180 distinct posts (every other one with a clientId), 16 resends of some of those clientIds
+      // with the same text, and 4 clientIds each sent twice with different texts: all in flight at once.
+      const originals = Array.from({ length: 180 }, (_, index) => ({
+        poster: posterOf(index),
+        text: `burst ${index}`,
+        clientId: index % 2 === 0 ? `burst-${index}` : undefined,
+      }));
+      const resent = Array.from({ length: 16 }, (_, index) => index * 10);
+      const contested = [0, 1, 2, 3].map((index) => ({ poster: posterOf(index), clientId: `contested-${index}` }));
+      const calls: Promise<Answer>[] = [];
+      originals.forEach((original, index) => {
+        calls.push(post(original.poster, original.text, original.clientId, index % 3 === 0));
+        if (resent.includes(index))
+          calls.push(post(original.poster, original.text, original.clientId, index % 4 === 0));
+        const contest = contested[index / 40];
+        if (contest) {
+          calls.push(post(contest.poster, 'first wording', contest.clientId, true));
+          calls.push(post(contest.poster, 'second wording', contest.clientId, false));
+        }
+      });
+      // One tRPC HTTP batch: its calls reach the server together, so they share one group commit.
+      const batched = createTRPCClient<AppRouter>({
+        links: [
+          httpBatchLink({ url: `${baseUrl}/api/trpc`, headers: { authorization: `Bearer ${posterOf(0).token}` } }),
+        ],
+      });
+      const batchedPost = async (text: string, clientId: string) => {
+        try {
+          return { status: 200, message: (await batched.messages.post.mutate({ room, text, clientId })).message };
+        } catch (error) {
+          return { status: (await trpcFailure(Promise.reject(error))).status };
+        }
+      };
+      const sameBatch = [
+        batchedPost('said once', 'batched-repeat'),
+        batchedPost('said once', 'batched-repeat'),
+        batchedPost('first wording', 'batched-contest'),
+        batchedPost('second wording', 'batched-contest'),
+      ];
+      const [repeatA, repeatB, contestA, contestB] = await Promise.all(sameBatch);
+      const answers = await Promise.all(calls);
+      expect(answers).toHaveLength(180 + 16 + 8);
+
+      // Within one batch, the repeat returns the first post's message and the changed text gets 409.
+      expect(repeatA?.status).toBe(200);
+      expect(repeatB).toEqual(repeatA);
+      expect([contestA?.status, contestB?.status].sort()).toEqual([200, 409]);
+      answers.push(...[repeatA, repeatB, contestA, contestB].filter((answer) => answer !== undefined));
+
+      const expectedCount = 180 + contested.length + 2;
+      const listed = await allMessages(baseUrl, posters[0]?.token ?? '', room);
+      expect(listed.map((message) => message.seq)).toEqual(Array.from({ length: expectedCount }, (_, i) => i + 1));
+      expect(new Set(listed.map((message) => message.id)).size).toBe(expectedCount);
+      const byId = new Map(listed.map((message) => [message.id, message]));
+
+      // Every answer is either a stored message exactly as listed or, for a contested clientId, a 409.
+      const okAnswers = answers.filter((answer) => answer.status === 200);
+      expect(okAnswers).toHaveLength(180 + 16 + contested.length + 3);
+      for (const answer of okAnswers) expect(byId.get(answer.message?.id ?? -1)).toEqual(answer.message);
+      expect(answers.filter((answer) => answer.status === 409)).toHaveLength(contested.length + 1);
+
+      // A resend got the original message: each clientId appears once in the room.
+      for (const index of resent) {
+        const clientId = originals[index]?.clientId;
+        const answered = okAnswers.filter((answer) => answer.message?.clientId === clientId);
+        expect(answered).toHaveLength(2);
+        expect(answered[1]?.message).toEqual(answered[0]?.message);
+        expect(listed.filter((message) => message.clientId === clientId)).toHaveLength(1);
+      }
+      for (const clientId of [...contested.map((contest) => contest.clientId), 'batched-repeat', 'batched-contest']) {
+        expect(listed.filter((message) => message.clientId === clientId)).toHaveLength(1);
+      }
+
+      // Counters agree with the stored messages everywhere.
+      const perUser = (username: string) => listed.filter((message) => message.author === username).length;
+      for (const poster of posters) {
+        const seen = await counts(poster, room);
+        expect(seen).toEqual({
+          room: expectedCount,
+          statsRoom: expectedCount,
+          statsUser: perUser(poster.username),
+          member: perUser(poster.username),
+          listed: expectedCount,
+        });
+      }
+      expect(posters.map((poster) => perUser(poster.username))).toEqual([48, 46, 46, 46]);
+      const summary = ok(await rest<{ rooms: RoomSummary[] }>(baseUrl, 'GET', '/rooms', { token: alice.token }));
+      expect(summary.rooms.find((entry) => entry.name === room)?.lastSeq).toBe(expectedCount);
     });
 
     it('different users may use the same clientId independently', async () => {

@@ -13,6 +13,7 @@ export function createAsyncQueue<T>(signal: AbortSignal | undefined) {
   signal?.addEventListener('abort', notify, { once: true });
 
   return {
+    size: () => items.length,
     push(item: T): void {
       items.push(item);
       notify();

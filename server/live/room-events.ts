@@ -5,11 +5,11 @@ import { createAsyncQueue } from '../lib/async-queue.ts';
 import type { MessageDto } from '../schemas.ts';
 import { listMessages } from '../store/messages.ts';
 import { getRoomLastSeq, isMember, type RoomRow } from '../store/rooms.ts';
+import { type DirectSubscriber, MAX_BUFFERED_BYTES } from './room-broadcaster.ts';
+import type { SubscriptionTag } from './ws-encoder.ts';
 
 /** Further back than this, a resuming client is told to refetch history instead of being replayed. */
 export const MAX_REPLAY = 1000;
-/** A connection whose unsent data exceeds this is dropped rather than slowing everyone else. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
 const BACKFILL_PAGE = 100;
 
 type MessageEvent = Extract<RoomEvent, { type: 'message' }>;
@@ -43,7 +43,7 @@ const trackState = <T extends RoomEvent | ResetEvent>(lastSeq: number, event: T)
  * history and the stream continues live from the current head.
  */
 export async function* streamRoomEvents(
-  ctx: Context & { user: NonNullable<Context['user']> },
+  ctx: Context & { user: NonNullable<Context['user']>; subscriptionTag: SubscriptionTag | undefined },
   room: RoomRow,
   lastEventId: string | null | undefined,
   signal: AbortSignal | undefined,
@@ -52,12 +52,29 @@ export async function* streamRoomEvents(
     throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before following it` });
   }
   const queue = createAsyncQueue<RoomEvent>(signal);
-  const unsubscribe = ctx.bus.subscribe(room.name, (event) => queue.push(event));
+  // Once `live.direct` is set, the room broadcaster delivers this subscriber's messages itself.
+  const live: { direct: DirectSubscriber | null } = { direct: null };
+  let leaveDirect = () => {};
+  const unsubscribe = ctx.bus.subscribe(room.name, (event) => {
+    if (live.direct === null || event.type !== 'message') queue.push(event);
+  });
+  signal?.addEventListener('abort', () => leaveDirect(), { once: true });
   const release = ctx.presence.connect(room.name, ctx.user.username);
+  const connection = ctx.connection;
   const tooSlow = () => {
-    if (!ctx.connection || ctx.connection.bufferedAmount() <= MAX_BUFFERED_BYTES) return false;
-    ctx.connection.terminate();
+    if (!connection || connection.socket.bufferedAmount <= MAX_BUFFERED_BYTES) return false;
+    connection.socket.terminate();
     return true;
+  };
+  /**
+   * Hands live messages to the broadcaster once nothing is pending for this subscriber, so the
+   * hand-over cannot reorder anything: everything yielded so far was already written by tRPC.
+   */
+  const goDirect = (lastSeq: number) => {
+    const tag = ctx.subscriptionTag;
+    if (live.direct !== null || connection === null || !tag || queue.size() > 0 || signal?.aborted) return;
+    live.direct = { socket: connection.socket, id: tag.id, jsonrpc: tag.jsonrpc, lastSeq };
+    leaveDirect = ctx.broadcaster.add(room.name, live.direct);
   };
 
   try {
@@ -101,8 +118,10 @@ export async function* streamRoomEvents(
     const typing = { type: 'typing', usernames: ctx.typing.typing(room.name) } satisfies RoomEvent;
     if (changed(typing)) yield trackState(lastSeq, typing);
 
+    goDirect(lastSeq);
     for await (const event of queue) {
       if (tooSlow()) return;
+      if (live.direct !== null) lastSeq = live.direct.lastSeq;
       if (event.type !== 'message') {
         if (changed(event)) yield trackState(lastSeq, event);
         continue;
@@ -114,8 +133,10 @@ export async function* streamRoomEvents(
       // The bus's own event object, shared by every subscriber: the WebSocket encoder serializes it once.
       yield tracked(String(seq), event);
       lastSeq = seq;
+      goDirect(lastSeq);
     }
   } finally {
+    leaveDirect();
     unsubscribe();
     release();
   }

@@ -1,9 +1,41 @@
 /**
- * tRPC's WebSocket encoder, with one change: the payload of a tracked event is serialized once per
- * event object, not once per subscriber. A message published to a room reaches every subscriber as
- * the same object (see streamRoomEvents), so a room of N subscribers pays one JSON.stringify of the
- * message plus N small envelopes, instead of N full serializations.
+ * tRPC's WebSocket encoder, with two additions:
+ * - encode: the payload of a tracked event is serialized once per event object, not once per
+ *   subscriber (presence and typing events reach every subscriber as the same object);
+ * - decode: each subscription request's input is tagged with the request id the client chose, so
+ *   the procedure can learn it (tRPC does not pass it) and the room broadcaster can address frames
+ *   to exactly this subscription. The tag is an enumerable symbol property: it survives tRPC's
+ *   `{ ...input, lastEventId }` copy and is invisible to JSON and to zod's parsed output.
  */
+const SUBSCRIPTION_TAG = Symbol('atlas-chat subscription request');
+
+export interface SubscriptionTag {
+  id: number | string;
+  jsonrpc: string | undefined;
+}
+
+/** The tag decode() put on a subscription's raw input, if it arrived over our WebSocket. */
+export function readSubscriptionTag(rawInput: unknown): SubscriptionTag | undefined {
+  if (typeof rawInput !== 'object' || rawInput === null) return undefined;
+  return (rawInput as { [SUBSCRIPTION_TAG]?: SubscriptionTag })[SUBSCRIPTION_TAG];
+}
+
+function tagSubscription(message: unknown): void {
+  if (typeof message !== 'object' || message === null) return;
+  const { id, method, params, jsonrpc } = message as {
+    id?: unknown;
+    method?: unknown;
+    params?: { input?: unknown };
+    jsonrpc?: unknown;
+  };
+  if (method !== 'subscription' || (typeof id !== 'number' && typeof id !== 'string')) return;
+  const input = params?.input;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return;
+  (input as { [SUBSCRIPTION_TAG]?: SubscriptionTag })[SUBSCRIPTION_TAG] = {
+    id,
+    jsonrpc: typeof jsonrpc === 'string' ? jsonrpc : undefined,
+  };
+}
 const SENTINEL = '\u0000atlas-chat-payload\u0000';
 const QUOTED_SENTINEL = JSON.stringify(SENTINEL);
 
@@ -34,6 +66,9 @@ export const sharedPayloadEncoder = {
   },
   decode(data: unknown): unknown {
     if (typeof data !== 'string') throw new Error('atlas-chat speaks JSON in text frames');
-    return JSON.parse(data);
+    const parsed: unknown = JSON.parse(data);
+    if (Array.isArray(parsed)) for (const message of parsed) tagSubscription(message);
+    else tagSubscription(parsed);
+    return parsed;
   },
 };

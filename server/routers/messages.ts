@@ -8,7 +8,7 @@ import {
   roomNameSchema,
   seqSchema,
 } from '../schemas.ts';
-import { insertMessage, listMessages } from '../store/messages.ts';
+import { listMessages } from '../store/messages.ts';
 import { isMember } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireRoom } from './errors.ts';
@@ -71,13 +71,15 @@ export const messagesRouter = router({
     })
     .input(z.object({ room: roomNameSchema, text: messageTextSchema, clientId: clientIdSchema.optional() }))
     .output(z.object({ message: messageSchema }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const room = requireRoom(ctx, input.room);
       if (!isMember(ctx.db, room.id, ctx.user.id)) {
         throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before posting in it` });
       }
       if (ctx.limits) enforceLimit(ctx, ctx.limits.post.take(String(ctx.user.id)), 'Posting too fast');
-      const result = insertMessage(ctx.db, {
+      // Resolves once the message's transaction committed; the writer has published it by then,
+      // in seq order and once per message.
+      const result = await ctx.messageWriter.insert({
         room,
         author: ctx.user,
         text: input.text,
@@ -90,11 +92,7 @@ export const messagesRouter = router({
           message: `clientId "${input.clientId}" was already used for a different message`,
         });
       }
-      // Published after the transaction committed, and only once per message.
-      if (result.kind === 'inserted') {
-        ctx.bus.publish(room.name, { type: 'message', message: result.message });
-        ctx.typing.clear(room.name, ctx.user.username);
-      }
+      if (result.kind === 'inserted') ctx.typing.clear(room.name, ctx.user.username);
       return { message: result.message };
     }),
 });

@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { streamRoomEvents } from '../live/room-events.ts';
+import { readSubscriptionTag } from '../live/ws-encoder.ts';
 import { roomNameSchema, roomSummarySchema } from '../schemas.ts';
 import { getRoomSummary, isMember, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
@@ -81,6 +82,8 @@ export const roomsRouter = router({
         lastEventId: z.string().max(64).nullish(),
       }),
     )
+    // The WebSocket request id of this very subscription, from the tag our decoder put on its input.
+    .use(async ({ getRawInput, next }) => next({ ctx: { subscriptionTag: readSubscriptionTag(await getRawInput()) } }))
     // Returns the stream itself rather than delegating from another generator: one async hop less
     // per event per subscriber, which is the hot path of a busy room.
     .subscription(({ ctx, input, signal }) =>

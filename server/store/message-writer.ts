@@ -17,6 +17,10 @@ interface Pending {
  * synchronous=FULL every commit is an fsync, so this keeps "acknowledged means on disk" while
  * paying one fsync per batch instead of one per message.
  *
+ * Every caller gets the answer it would have got had the posts run one after another in arrival
+ * order: inside the batch each insert sees the ones before it, so a clientId repeated within one
+ * batch returns the first post's message.
+ *
  * It also owns "publish after commit": inserted messages go to the bus right after their commit,
  * in seq order, before any caller hears back.
  */
@@ -27,6 +31,8 @@ export class MessageWriter {
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
+    /** A bus listener threw: the message is stored and its caller still gets its answer. */
+    private readonly onPublishError: (error: unknown) => void,
   ) {}
 
   insert(input: NewMessage): Promise<InsertResult> {
@@ -53,12 +59,16 @@ export class MessageWriter {
         batch.map((pending) => pending.input),
       );
     } catch {
-      // Something unexpected failed the whole batch: retry each alone, so one bad post cannot take
-      // the others down with it, and each caller gets its own answer.
+      // The batch rolled back as a whole, so nothing of it is stored: retry each post alone, in
+      // the same order, so one bad post cannot take the others down and each caller gets its own
+      // answer. Not per-post savepoints inside the batch: an error that makes SQLite roll back the
+      // whole transaction (disk full, I/O error) would leave the later posts running outside any
+      // transaction, committed one by one, while the batch's failed COMMIT rejected them all; and
+      // two extra statements per post would tax the common path to serve the rare one.
       for (const pending of batch) this.settle(pending, () => insertMessage(this.db, pending.input));
       return;
     }
-    batch.forEach((pending, index) => this.settle(pending, () => results[index]));
+    for (const [index, pending] of batch.entries()) this.settle(pending, () => results[index]);
   }
 
   private settle(pending: Pending, run: () => InsertResult | undefined): void {
@@ -73,7 +83,14 @@ export class MessageWriter {
       pending.reject(new Error('group commit returned fewer results than posts'));
       return;
     }
-    if (result.kind === 'inserted') this.bus.publish(result.message.room, { type: 'message', message: result.message });
+    if (result.kind === 'inserted') {
+      // A throwing listener must not strand this caller or the rest of the batch: the message is committed.
+      try {
+        this.bus.publish(result.message.room, { type: 'message', message: result.message });
+      } catch (error) {
+        this.onPublishError(error);
+      }
+    }
     pending.resolve(result);
   }
 }

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, messages, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
+import { perDatabase } from './prepared.ts';
 
 const messageColumns = {
   id: messages.id,
@@ -34,26 +35,38 @@ export function listMessages(
   room: { id: number; name: string },
   page: PageRequest,
 ): { messages: MessageDto[]; hasMore: boolean } {
+  const queries = pageQueries(db);
+  const limit = page.limit + 1;
   const forward = page.after !== undefined;
-  const cursor =
+  const rows =
     page.after !== undefined
-      ? gt(messages.seq, page.after)
+      ? queries.after.all({ roomId: room.id, seq: page.after, limit })
       : page.before !== undefined
-        ? lt(messages.seq, page.before)
-        : undefined;
-  const rows = db
-    .select(messageColumns)
-    .from(messages)
-    .innerJoin(users, eq(users.id, messages.authorId))
-    .where(cursor ? and(eq(messages.roomId, room.id), cursor) : eq(messages.roomId, room.id))
-    .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
-    .limit(page.limit + 1)
-    .all();
+        ? queries.before.all({ roomId: room.id, seq: page.before, limit })
+        : queries.newest.all({ roomId: room.id, limit });
   const hasMore = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
   if (!forward) pageRows.reverse();
   return { messages: pageRows.map((row) => toDto(room.name, row)), hasMore };
 }
+
+/** One prepared statement per page shape (live backfill and history paging run these constantly). */
+const pageQueries = perDatabase((db) => {
+  const page = (cursor: SQL | undefined, order: SQL) =>
+    db
+      .select(messageColumns)
+      .from(messages)
+      .innerJoin(users, eq(users.id, messages.authorId))
+      .where(and(eq(messages.roomId, sql.placeholder('roomId')), cursor))
+      .orderBy(order)
+      .limit(sql.placeholder('limit'))
+      .prepare();
+  return {
+    newest: page(undefined, desc(messages.seq)),
+    before: page(lt(messages.seq, sql.placeholder('seq')), desc(messages.seq)),
+    after: page(gt(messages.seq, sql.placeholder('seq')), asc(messages.seq)),
+  };
+});
 
 export interface NewMessage {
   room: { id: number; name: string };
@@ -85,56 +98,84 @@ export function insertMessages(db: Db, inputs: readonly NewMessage[]): InsertRes
 }
 
 /**
- * The body of an insert; the caller holds the write transaction. better-sqlite3 runs every query on
- * one connection, so queries issued through `db` here belong to that transaction.
+ * The statements of an insert, prepared once per database: a post runs five of them, and building
+ * and preparing each on every call cost more than executing it.
+ *
+ * A bare placeholder in insert values is encoded by its column (pass a Date to a timestamp_ms
+ * column); placeholders in comparisons or inside sql`` are bound as given (pass epoch ms).
  */
-function insertInTransaction(tx: Db, input: NewMessage): InsertResult {
-  if (input.clientId !== null) {
-    const existing = tx
-      .select({ ...messageColumns, roomId: messages.roomId, roomName: rooms.name })
-      .from(messages)
-      .innerJoin(users, eq(users.id, messages.authorId))
-      .innerJoin(rooms, eq(rooms.id, messages.roomId))
-      .where(and(eq(messages.authorId, input.author.id), eq(messages.clientId, input.clientId)))
-      .get();
-    if (existing) {
-      const { roomId, roomName, ...row } = existing;
-      if (roomId !== input.room.id || row.text !== input.text) return { kind: 'clientIdConflict' };
-      return { kind: 'duplicate', message: toDto(roomName, row) };
-    }
-  }
-  const bumped = tx
+const insertStatements = perDatabase((db) => ({
+  existing: db
+    .select({ ...messageColumns, roomId: messages.roomId, roomName: rooms.name })
+    .from(messages)
+    .innerJoin(users, eq(users.id, messages.authorId))
+    .innerJoin(rooms, eq(rooms.id, messages.roomId))
+    .where(and(eq(messages.authorId, sql.placeholder('authorId')), eq(messages.clientId, sql.placeholder('clientId'))))
+    .prepare(),
+  bumpRoom: db
     .update(rooms)
     .set({
       lastSeq: sql`${rooms.lastSeq} + 1`,
       messageCount: sql`${rooms.messageCount} + 1`,
-      lastMessageAt: input.now,
+      // The set type takes no bare placeholder; inside sql`` it is bound as given, so epoch ms.
+      lastMessageAt: sql`${sql.placeholder('nowMs')}`,
     })
-    .where(eq(rooms.id, input.room.id))
+    .where(eq(rooms.id, sql.placeholder('roomId')))
     .returning({ seq: rooms.lastSeq })
-    .get();
-  if (!bumped) throw new Error(`room ${input.room.id} vanished inside its own transaction`);
-  const inserted = tx
+    .prepare(),
+  insert: db
     .insert(messages)
     .values({
-      roomId: input.room.id,
-      seq: bumped.seq,
-      authorId: input.author.id,
-      text: input.text,
-      clientId: input.clientId,
-      createdAt: input.now,
+      roomId: sql.placeholder('roomId'),
+      seq: sql.placeholder('seq'),
+      authorId: sql.placeholder('authorId'),
+      text: sql.placeholder('text'),
+      clientId: sql.placeholder('clientId'),
+      createdAt: sql.placeholder('now'),
     })
     .returning({ id: messages.id })
-    .get();
-  if (!inserted) throw new Error('message insert returned no row');
-  tx.update(users)
+    .prepare(),
+  bumpUser: db
+    .update(users)
     .set({ messageCount: sql`${users.messageCount} + 1` })
-    .where(eq(users.id, input.author.id))
-    .run();
-  tx.update(memberships)
+    .where(eq(users.id, sql.placeholder('authorId')))
+    .prepare(),
+  bumpMembership: db
+    .update(memberships)
     .set({ messageCount: sql`${memberships.messageCount} + 1` })
-    .where(and(eq(memberships.roomId, input.room.id), eq(memberships.userId, input.author.id)))
-    .run();
+    .where(and(eq(memberships.roomId, sql.placeholder('roomId')), eq(memberships.userId, sql.placeholder('authorId'))))
+    .prepare(),
+}));
+
+/**
+ * The body of an insert; the caller holds the write transaction. better-sqlite3 runs every query on
+ * one connection, so the prepared statements run here belong to that transaction.
+ */
+function insertInTransaction(db: Db, input: NewMessage): InsertResult {
+  const statements = insertStatements(db);
+  const authorId = input.author.id;
+  const roomId = input.room.id;
+  if (input.clientId !== null) {
+    const existing = statements.existing.get({ authorId, clientId: input.clientId });
+    if (existing) {
+      const { roomId: existingRoomId, roomName, ...row } = existing;
+      if (existingRoomId !== roomId || row.text !== input.text) return { kind: 'clientIdConflict' };
+      return { kind: 'duplicate', message: toDto(roomName, row) };
+    }
+  }
+  const bumped = statements.bumpRoom.get({ roomId, nowMs: input.now.getTime() });
+  if (!bumped) throw new Error(`room ${roomId} vanished inside its own transaction`);
+  const inserted = statements.insert.get({
+    roomId,
+    seq: bumped.seq,
+    authorId,
+    text: input.text,
+    clientId: input.clientId,
+    now: input.now,
+  });
+  if (!inserted) throw new Error('message insert returned no row');
+  statements.bumpUser.run({ authorId });
+  statements.bumpMembership.run({ roomId, authorId });
   return {
     kind: 'inserted',
     message: {

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
 import type { RoomSummary } from '../schemas.ts';
+import { perDatabase } from './prepared.ts';
 
 export interface RoomRow {
   id: number;
@@ -39,8 +40,25 @@ function toSummary(row: SummaryRow): RoomSummary {
   };
 }
 
+// Every room-scoped call looks its room up (and every post checks membership): prepared once per database.
+const roomByName = perDatabase((db) =>
+  db
+    .select({ id: rooms.id, name: rooms.name })
+    .from(rooms)
+    .where(eq(rooms.name, sql.placeholder('name')))
+    .prepare(),
+);
+
+const membershipQuery = perDatabase((db) =>
+  db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.roomId, sql.placeholder('roomId')), eq(memberships.userId, sql.placeholder('userId'))))
+    .prepare(),
+);
+
 export function findRoom(db: Db, name: string): RoomRow | undefined {
-  return db.select({ id: rooms.id, name: rooms.name }).from(rooms).where(eq(rooms.name, name)).get();
+  return roomByName(db).get({ name });
 }
 
 export function getRoomSummary(db: Db, roomId: number): RoomSummary | undefined {
@@ -91,12 +109,7 @@ export function joinRoom(
 }
 
 export function isMember(db: Db, roomId: number, userId: number): boolean {
-  const row = db
-    .select({ userId: memberships.userId })
-    .from(memberships)
-    .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)))
-    .get();
-  return row !== undefined;
+  return membershipQuery(db).get({ roomId, userId }) !== undefined;
 }
 
 export interface MemberRow {

@@ -1,6 +1,7 @@
-import { and, eq, gt, lte } from 'drizzle-orm';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { sessions, users } from '../db/schema.ts';
+import { perDatabase } from './prepared.ts';
 
 export interface SessionUser {
   id: number;
@@ -11,18 +12,24 @@ export function insertSession(db: Db, userId: number, tokenHash: string, expires
   db.insert(sessions).values({ userId, tokenHash, expiresAt }).run();
 }
 
+// Every request resolves its session: prepared once per database. A placeholder in a comparison
+// is bound as is (no column encoding), so the timestamp_ms column is compared with epoch ms.
+const sessionUserQuery = perDatabase((db) =>
+  db
+    .select({ sessionId: sessions.id, id: users.id, username: users.username })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql.placeholder('nowMs'))))
+    .prepare(),
+);
+
 /** The user behind a token hash, when the session exists and has not expired. */
 export function findSessionUser(
   db: Db,
   tokenHash: string,
   now: Date,
 ): { sessionId: number; user: SessionUser } | undefined {
-  const row = db
-    .select({ sessionId: sessions.id, id: users.id, username: users.username })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
-    .get();
+  const row = sessionUserQuery(db).get({ tokenHash, nowMs: now.getTime() });
   return row && { sessionId: row.sessionId, user: { id: row.id, username: row.username } };
 }
 

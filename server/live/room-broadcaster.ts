@@ -1,0 +1,87 @@
+import type { WebSocket } from 'ws';
+import type { EventBus, RoomEvent } from '../bus/event-bus.ts';
+
+/** A connection whose unsent data exceeds this is dropped rather than slowing everyone else. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export interface DirectSubscriber {
+  socket: WebSocket;
+  /** The tRPC request id the client gave this subscription, and its jsonrpc tag if it sent one. */
+  id: number | string;
+  jsonrpc: string | undefined;
+  /** The seq of the newest message this subscriber has been sent. */
+  lastSeq: number;
+}
+
+/**
+ * The live fast path of rooms.events. Once a subscriber has caught up, new messages no longer go
+ * through its own async generator and tRPC's per-subscription pipeline (queue, generator, race
+ * against abort, response transform, encode: about 45 µs per subscriber per message here).
+ * Instead each message is serialized ONCE, framed once per distinct request id, and written to
+ * every subscribed socket in one synchronous loop, in the exact wire format tRPC's wsLink expects
+ * for a tracked event (`@trpc/server` 11.22.1). The benchmark measured 21% of a raw `ws` broadcast
+ * through the generators and 70–84% with this path. Catch-up, presence, typing and reset still
+ * travel through tRPC.
+ */
+export class RoomBroadcaster {
+  private readonly rooms = new Map<string, { subscribers: Set<DirectSubscriber>; unsubscribe: () => void }>();
+
+  constructor(private readonly bus: EventBus) {}
+
+  /** How many subscribers of `room` are on the direct path (for tests and diagnostics). */
+  subscriberCount(room: string): number {
+    return this.rooms.get(room)?.subscribers.size ?? 0;
+  }
+
+  /** Starts direct delivery to `subscriber`; the returned function stops it (idempotent). */
+  add(room: string, subscriber: DirectSubscriber): () => void {
+    let entry = this.rooms.get(room);
+    if (!entry) {
+      const subscribers = new Set<DirectSubscriber>();
+      const unsubscribe = this.bus.subscribe(room, (event) => this.deliver(subscribers, event));
+      entry = { subscribers, unsubscribe };
+      this.rooms.set(room, entry);
+    }
+    const current = entry;
+    current.subscribers.add(subscriber);
+    return () => {
+      if (!current.subscribers.delete(subscriber)) return;
+      if (current.subscribers.size === 0 && this.rooms.get(room) === current) {
+        current.unsubscribe();
+        this.rooms.delete(room);
+      }
+    };
+  }
+
+  private deliver(subscribers: Set<DirectSubscriber>, event: RoomEvent): void {
+    if (event.type !== 'message') return;
+    const seq = event.message.seq;
+    const trackedId = JSON.stringify(String(seq));
+    const payload = `{"id":${trackedId},"data":${JSON.stringify(event)}}`;
+    const frames = new Map<string, Buffer>();
+    for (const subscriber of subscribers) {
+      if (seq <= subscriber.lastSeq) continue;
+      if (seq > subscriber.lastSeq + 1 || subscriber.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        // A gap cannot happen with the in-process bus (it publishes in commit order); if a future
+        // bus reorders, or the client stops reading, drop the connection: the client reconnects
+        // and resumes from the last seq it holds, through the database.
+        subscribers.delete(subscriber);
+        subscriber.socket.terminate();
+        continue;
+      }
+      const key = `${typeof subscriber.id}:${subscriber.id}:${subscriber.jsonrpc ?? ''}`;
+      // Most clients number their requests from 1, so the same frame usually serves many sockets.
+      let frame = frames.get(key);
+      if (!frame) {
+        const jsonrpc = subscriber.jsonrpc === undefined ? '' : `"jsonrpc":${JSON.stringify(subscriber.jsonrpc)},`;
+        frame = Buffer.from(
+          // Byte for byte what tRPC itself writes for a tracked yield (same key order).
+          `{"id":${JSON.stringify(subscriber.id)},${jsonrpc}"result":{"type":"data","data":${payload},"id":${trackedId}}}`,
+        );
+        frames.set(key, frame);
+      }
+      subscriber.socket.send(frame, { binary: false });
+      subscriber.lastSeq = seq;
+    }
+  }
+}
