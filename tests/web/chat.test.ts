@@ -87,7 +87,6 @@ describeBrowser('room page', () => {
     await expect.poll(() => messageTexts(alicePage), POLL).toEqual(['hello bob', 'first line\nsecond line']);
     const lastText = alicePage.getByRole('log').locator('.message__text').last();
     // innerText follows the rendering: it keeps the break only if the page shows it.
-    // biome-ignore lint/performance/useDomNodeTextContent: rendered text is exactly what is asserted
     expect(await lastText.innerText()).toBe('first line\nsecond line');
     expect((await lastText.boundingBox())?.height).toBeGreaterThan(30);
 
