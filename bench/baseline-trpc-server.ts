@@ -8,7 +8,7 @@
 import cookie from '@fastify/cookie';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify from 'fastify';
-import { BODY_LIMIT_BYTES } from '../server/app.ts';
+import { fastifyOptions } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
 import { type Context, noHttp } from '../server/context.ts';
 import { registerJsonBody } from '../server/http/json-body.ts';
@@ -26,18 +26,7 @@ type BaselineRouter = typeof baselineRouter;
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
-  const server = Fastify({
-    logger:
-      config.LOG_LEVEL === 'silent'
-        ? false
-        : {
-            level: config.LOG_LEVEL,
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          },
-    bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY === 'on',
-    routerOptions: { maxParamLength: 1000 },
-  });
+  const server = Fastify(fastifyOptions(config));
   registerJsonBody(server);
   await server.register(cookie);
   await registerSecurity(server, config);

@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { InProcessEventBus } from './bus/event-bus.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
@@ -37,6 +37,23 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The HTTP server's options; the benchmark's baseline server uses the same ones. */
+export function fastifyOptions(config: Config): FastifyServerOptions {
+  return {
+    logger:
+      config.LOG_LEVEL === 'silent'
+        ? false
+        : {
+            level: config.LOG_LEVEL,
+            // Request logs carry method, URL and status only; these never reach the log.
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          },
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY === 'on',
+    routerOptions: { maxParamLength: 1000 },
+  };
+}
+
 /** Builds the whole server: database, event bus, timers and HTTP routes. Nothing runs at import. */
 export async function createApp(config: Config): Promise<App> {
   const database = openDatabase(config.DATABASE_PATH);
@@ -56,19 +73,7 @@ export async function createApp(config: Config): Promise<App> {
     now: () => new Date(),
   };
 
-  const server = Fastify({
-    logger:
-      config.LOG_LEVEL === 'silent'
-        ? false
-        : {
-            level: config.LOG_LEVEL,
-            // Request logs carry method, URL and status only; these never reach the log.
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          },
-    bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY === 'on',
-    routerOptions: { maxParamLength: 1000 },
-  });
+  const server = Fastify(fastifyOptions(config));
 
   server.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
     const status =
