@@ -94,7 +94,9 @@ describeBrowser('reconnecting', () => {
     for (const name of ['ann', 'ben']) {
       const person = await signedInContext(browser, baseUrl, { username: uniqueName(name) });
       // Refused connections while the server is away are reported by the browser itself.
-      person.console.allow(/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/);
+      // Stopping the server is the point of these tests: a request that races the shutdown is
+      // answered 503 by the closing server (or refused once it is gone). The page retries those.
+      person.console.allow(/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/, /status of 503/);
       await person.context.addInitScript(recordStatus);
       const page = await person.context.newPage();
       await openRoom(page, baseUrl, room);
