@@ -6,6 +6,8 @@ import { sendError } from './errors.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+const isUpgrade = (req: FastifyRequest) => req.headers.upgrade?.toLowerCase() === 'websocket';
+
 export function isSameSiteOrigin(origin: string, req: FastifyRequest, allowed: readonly string[]): boolean {
   return origin === `${req.protocol}://${req.host}` || allowed.includes(origin);
 }
@@ -37,6 +39,16 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
     strictTransportSecurity: false,
   });
 
+  // Any plain HTTP answer to a WebSocket upgrade (403 below, 429 from the rate limiter, 404) is
+  // written straight to the socket, outside Node's keep-alive handling: close the socket once it is
+  // sent, or it lingers and holds up a graceful shutdown. A successful upgrade never finishes this
+  // response (ws writes its 101 itself). Registered first so it runs before any hook that refuses.
+  server.addHook('onRequest', async (req, reply) => {
+    if (!isUpgrade(req)) return;
+    reply.header('connection', 'close');
+    reply.raw.once('finish', () => req.raw.socket.destroy());
+  });
+
   if (config.RATE_LIMITS === 'on') {
     await server.register(rateLimit, {
       max: 1200,
@@ -48,18 +60,12 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
 
   server.addHook('onRequest', async (req, reply) => {
     // A WebSocket upgrade is a GET but carries the cookie into a long-lived, state-changing channel.
-    const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
+    const upgrade = isUpgrade(req);
     if (SAFE_METHODS.has(req.method) && !upgrade) return;
     const origin = req.headers.origin;
     if (origin === undefined) return;
     if (!upgrade && req.headers.authorization?.toLowerCase().startsWith('bearer ')) return;
     if (isSameSiteOrigin(origin, req, config.ALLOWED_ORIGINS)) return;
-    // The response to a refused upgrade is written straight to the socket, outside Node's HTTP
-    // keep-alive handling: close the socket ourselves, or it lingers and holds up a graceful shutdown.
-    if (upgrade) {
-      reply.header('connection', 'close');
-      reply.raw.once('finish', () => req.raw.socket.destroy());
-    }
     return sendError(
       req,
       reply,

@@ -1,10 +1,10 @@
-import { TRPCError, tracked } from '@trpc/server';
+import { tracked } from '@trpc/server';
 import type { RoomEvent } from '../bus/event-bus.ts';
 import type { Context } from '../context.ts';
 import { createAsyncQueue } from '../lib/async-queue.ts';
 import type { MessageDto } from '../schemas.ts';
 import { listMessages } from '../store/messages.ts';
-import { getRoomLastSeq, isMember, type RoomRow } from '../store/rooms.ts';
+import { getRoomLastSeq, type RoomRow } from '../store/rooms.ts';
 import { type DirectSubscriber, MAX_BUFFERED_BYTES } from './room-broadcaster.ts';
 import type { SubscriptionTag } from './ws-encoder.ts';
 
@@ -33,7 +33,8 @@ const trackMessage = (message: MessageDto) =>
 const trackState = <T extends RoomEvent | ResetEvent>(lastSeq: number, event: T) => tracked(String(lastSeq), event);
 
 /**
- * A member's live view of one room: every message after `lastEventId` exactly once and in seq
+ * A member's live view of one room (the caller checked membership): every message after
+ * `lastEventId` exactly once and in seq
  * order, then live messages, presence and typing changes.
  *
  * Order of operations is what makes it gap-free: subscribe to the bus first (buffering), then read
@@ -48,9 +49,6 @@ export async function* streamRoomEvents(
   lastEventId: string | null | undefined,
   signal: AbortSignal | undefined,
 ) {
-  if (!isMember(ctx.db, room.id, ctx.user.id)) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before following it` });
-  }
   const queue = createAsyncQueue<RoomEvent>(signal);
   // Once `live.direct` is set, the room broadcaster delivers this subscriber's messages itself.
   const live: { direct: DirectSubscriber | null } = { direct: null };

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { Context } from '../context.ts';
 import type { LimitDecision } from '../lib/rate-limiter.ts';
-import { findRoom, type RoomRow } from '../store/rooms.ts';
+import { findRoom, isMember, type RoomRow } from '../store/rooms.ts';
 
 /** Throws 429 with Retry-After when a limiter said no. */
 export function enforceLimit(ctx: Context, decision: LimitDecision, what: string): void {
@@ -17,4 +17,11 @@ export function requireRoom(ctx: Context, name: string): RoomRow {
     throw new TRPCError({ code: 'NOT_FOUND', message: `Room "${name}" does not exist; join it to create it` });
   }
   return room;
+}
+
+/** Posting, typing and following a room need membership: 403 with what to do about it. */
+export function requireMembership(ctx: Context & { user: { id: number } }, room: RoomRow, doing: string): void {
+  if (!isMember(ctx.db, room.id, ctx.user.id)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" ${doing}` });
+  }
 }

@@ -9,9 +9,8 @@ import {
   seqSchema,
 } from '../schemas.ts';
 import { listMessages } from '../store/messages.ts';
-import { isMember } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
-import { enforceLimit, requireRoom } from './errors.ts';
+import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 
@@ -73,9 +72,7 @@ export const messagesRouter = router({
     .output(z.object({ message: messageSchema }))
     .mutation(async ({ ctx, input }) => {
       const room = requireRoom(ctx, input.room);
-      if (!isMember(ctx.db, room.id, ctx.user.id)) {
-        throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before posting in it` });
-      }
+      requireMembership(ctx, room, 'before posting in it');
       if (ctx.limits) enforceLimit(ctx, ctx.limits.post.take(String(ctx.user.id)), 'Posting too fast');
       // Resolves once the message's transaction committed; the writer has published it by then,
       // in seq order and once per message.

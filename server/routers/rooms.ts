@@ -1,11 +1,10 @@
-import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { streamRoomEvents } from '../live/room-events.ts';
 import { readSubscriptionTag } from '../live/ws-encoder.ts';
 import { roomNameSchema, roomSummarySchema } from '../schemas.ts';
-import { getRoomSummary, isMember, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
+import { getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
-import { requireRoom } from './errors.ts';
+import { requireMembership, requireRoom } from './errors.ts';
 
 const roomInput = z.object({ room: roomNameSchema });
 
@@ -86,9 +85,11 @@ export const roomsRouter = router({
     .use(async ({ getRawInput, next }) => next({ ctx: { subscriptionTag: readSubscriptionTag(await getRawInput()) } }))
     // Returns the stream itself rather than delegating from another generator: one async hop less
     // per event per subscriber, which is the hot path of a busy room.
-    .subscription(({ ctx, input, signal }) =>
-      streamRoomEvents(ctx, requireRoom(ctx, input.room), input.lastEventId, signal),
-    ),
+    .subscription(({ ctx, input, signal }) => {
+      const room = requireRoom(ctx, input.room);
+      requireMembership(ctx, room, 'before following it');
+      return streamRoomEvents(ctx, room, input.lastEventId, signal);
+    }),
 
   typing: authedProcedure
     .meta({
@@ -104,9 +105,7 @@ export const roomsRouter = router({
     .output(z.object({ ok: z.literal(true) }))
     .mutation(({ ctx, input }) => {
       const room = requireRoom(ctx, input.room);
-      if (!isMember(ctx.db, room.id, ctx.user.id)) {
-        throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" first` });
-      }
+      requireMembership(ctx, room, 'first');
       ctx.typing.touch(room.name, ctx.user.username);
       return { ok: true as const };
     }),
