@@ -12,6 +12,7 @@ import { registerRestApi } from './http/openapi.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerWebApp } from './http/web.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
+import { ConnectionRegistry } from './live/connections.ts';
 import { PresenceTracker } from './live/presence.ts';
 import { RoomBroadcaster } from './live/room-broadcaster.ts';
 import { TypingTracker } from './live/typing.ts';
@@ -69,6 +70,7 @@ export async function createApp(config: Config): Promise<App> {
       server.log.error({ err: error }, 'a live listener failed on a new message'),
     ),
     broadcaster: new RoomBroadcaster(bus),
+    connections: new ConnectionRegistry(),
     limits,
     now: () => new Date(),
   };

@@ -8,6 +8,7 @@ import type { EventBus } from './bus/event-bus.ts';
 import type { Db } from './db/client.ts';
 import type { RateLimits } from './lib/rate-limiter.ts';
 import { hashSessionToken, SESSION_COOKIE } from './lib/session-token.ts';
+import type { ConnectionRegistry } from './live/connections.ts';
 import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** Group-commits posts; the only path that inserts messages. */
   messageWriter: MessageWriter;
   broadcaster: RoomBroadcaster;
+  /** Open WebSockets by session, so revoking a session closes its sockets. */
+  connections: ConnectionRegistry;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
   now: () => Date;
@@ -116,12 +119,10 @@ export function createContextFactory(
         opts.info.connectionParams?.token ||
         bearerToken(req.headers.authorization) ||
         (cookieHeader ? parseCookie(cookieHeader)[SESSION_COOKIE] : undefined);
-      return {
-        ...deps,
-        ...resolveSession(deps, token),
-        http: { ...noHttp, ip: req.socket.remoteAddress ?? 'unknown' },
-        connection: { socket },
-      };
+      const session = resolveSession(deps, token);
+      const ip = req.socket.remoteAddress ?? 'unknown';
+      deps.connections.add({ socket, userId: session.user?.id ?? null, sessionId: session.sessionId, ip });
+      return { ...deps, ...session, http: { ...noHttp, ip }, connection: { socket } };
     }
     const { req, res } = opts;
     const token = bearerToken(req.headers.authorization) || req.cookies[SESSION_COOKIE] || undefined;
