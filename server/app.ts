@@ -6,12 +6,15 @@ import { InProcessEventBus } from './bus/event-bus.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
 import { openDatabase } from './db/client.ts';
+import { UpgradeClients } from './http/client-info.ts';
 import { sendError } from './http/errors.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRestApi } from './http/openapi.ts';
-import { registerSecurity } from './http/security.ts';
+import { isUpgrade, registerSecurity } from './http/security.ts';
 import { registerWebApp } from './http/web.ts';
+import { PasswordGate } from './lib/password-gate.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
+import { fastifyTrustProxy } from './lib/trust-proxy.ts';
 import { ConnectionRegistry } from './live/connections.ts';
 import { PresenceTracker } from './live/presence.ts';
 import { RoomBroadcaster } from './live/room-broadcaster.ts';
@@ -50,7 +53,7 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
           },
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY === 'on',
+    trustProxy: fastifyTrustProxy(config.TRUST_PROXY),
     routerOptions: { maxParamLength: 1000 },
   };
 }
@@ -72,6 +75,12 @@ export async function createApp(config: Config): Promise<App> {
     broadcaster: new RoomBroadcaster(bus),
     connections: new ConnectionRegistry(),
     limits,
+    passwordGate: new PasswordGate({
+      concurrency: config.PASSWORD_HASH_CONCURRENCY,
+      queue: config.PASSWORD_HASH_QUEUE,
+      // Like every per-IP limit, lifted by RATE_LIMITS=off; the overall bound stays.
+      perClient: limits ? config.PASSWORD_CHECKS_PER_IP : null,
+    }),
     now: () => new Date(),
   };
 
@@ -86,10 +95,8 @@ export async function createApp(config: Config): Promise<App> {
   registerJsonBody(server);
 
   const housekeeping = setInterval(() => {
+    // Rate-limit windows expire by themselves (rate-limiter-flexible drops them).
     deleteExpiredSessions(deps.db, deps.now());
-    limits?.post.prune();
-    limits?.signUp.prune();
-    limits?.signInFailures.prune();
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 
@@ -102,6 +109,10 @@ export async function createApp(config: Config): Promise<App> {
   });
 
   await server.register(cookie);
+  const upgrades = new UpgradeClients();
+  server.addHook('onRequest', async (req) => {
+    if (isUpgrade(req)) upgrades.remember(req);
+  });
   await registerSecurity(server, config);
   await server.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
@@ -128,7 +139,7 @@ export async function createApp(config: Config): Promise<App> {
     },
   });
 
-  const createContext = createContextFactory(deps, (header) => server.parseCookie(header));
+  const createContext = createContextFactory(deps, (header) => server.parseCookie(header), upgrades);
   await server.register(fastifyTRPCPlugin<AppRouter>, {
     prefix: '/api/trpc',
     useWSS: true,

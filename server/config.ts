@@ -1,6 +1,15 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './lib/trust-proxy.ts';
 
 const onOff = z.enum(['on', 'off']);
+
+/**
+ * argon2id runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), which
+ * file reads share: one hash per core gives all the throughput there is, and at most 3 keeps a
+ * thread free for serving files while sign-ins pour in.
+ */
+export const DEFAULT_PASSWORD_HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), 3));
 
 /**
  * The whole configuration surface of the server. Every field comes from the environment;
@@ -28,8 +37,27 @@ export const configSchema = z.object({
       }
       return origins;
     }),
-  /** Trust X-Forwarded-* headers (client IP for rate limits, https for Secure cookies) behind a reverse proxy. */
-  TRUST_PROXY: onOff.default('off'),
+  /**
+   * Which X-Forwarded-* headers to believe (client IP for rate limits, https for the cookie and HSTS):
+   * `off`, a hop count (`on` = 1), or a list of proxy addresses and CIDRs. See lib/trust-proxy.ts.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('off')
+    .transform((value, ctx): TrustProxy => {
+      const parsed = parseTrustProxy(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  /** Password hashes and checks (argon2id) running at once; more wait in the queue below. */
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_PASSWORD_HASH_CONCURRENCY),
+  /** Password hashes and checks that may wait for a free slot; beyond them the answer is 503. */
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
+  /** Password hashes and checks one client IP may have running or waiting at once (429 beyond). */
+  PASSWORD_CHECKS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(2),
 });
 
 export type Config = z.infer<typeof configSchema>;

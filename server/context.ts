@@ -6,8 +6,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EventBus } from './bus/event-bus.ts';
 import type { Db } from './db/client.ts';
+import type { ClientInfo, UpgradeClients } from './http/client-info.ts';
+import { clientInfo } from './http/client-info.ts';
+import type { PasswordGate } from './lib/password-gate.ts';
 import type { RateLimits } from './lib/rate-limiter.ts';
-import { hashSessionToken, SESSION_COOKIE } from './lib/session-token.ts';
+import { hashSessionToken, parseAuthorization, sessionCookieName } from './lib/session-token.ts';
 import type { ConnectionRegistry } from './live/connections.ts';
 import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
@@ -28,11 +31,14 @@ export interface AppDeps {
   connections: ConnectionRegistry;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
+  /** Admission for argon2id work: bounded concurrency, queue and share per client IP. */
+  passwordGate: PasswordGate;
   now: () => Date;
 }
 
 /** What a procedure may do to the HTTP exchange, whichever transport carried the call. */
 export interface HttpExchange {
+  /** The client IP, per TRUST_PROXY; the same for HTTP and WebSocket calls. */
   ip: string;
   setSessionCookie(token: string, expiresAt: Date): void;
   clearSessionCookie(): void;
@@ -59,9 +65,21 @@ export const noHttp: HttpExchange = {
   setHeader() {},
 };
 
-function bearerToken(authorization: string | undefined): string | undefined {
-  if (!authorization?.toLowerCase().startsWith('bearer ')) return undefined;
-  return authorization.slice(7).trim() || undefined;
+/**
+ * The session token a request carries. A Bearer header wins over the cookie: an API client's
+ * explicit choice beats a stray browser cookie. A malformed Authorization header is the only
+ * credential, so it authenticates nobody: falling back to the cookie would let a request that
+ * skipped the CSRF check as "bearer" ride on the cookie. Over https only the __Host- cookie counts.
+ */
+function requestToken(
+  authorization: string | undefined,
+  cookies: () => Record<string, string | undefined>,
+  client: ClientInfo,
+): string | undefined {
+  const parsed = parseAuthorization(authorization);
+  if (parsed.kind === 'bearer') return parsed.token;
+  if (parsed.kind === 'invalid') return undefined;
+  return cookies()[sessionCookieName(client.secure)] || undefined;
 }
 
 export function resolveSession(deps: AppDeps, token: string | undefined) {
@@ -70,20 +88,17 @@ export function resolveSession(deps: AppDeps, token: string | undefined) {
   return found ? { user: found.user, sessionId: found.sessionId } : { user: null, sessionId: null };
 }
 
-function fastifyHttp(req: FastifyRequest, reply: FastifyReply): HttpExchange {
-  const cookieOptions = {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: req.protocol === 'https',
-  } as const;
+function fastifyHttp(client: ClientInfo, reply: FastifyReply): HttpExchange {
+  // No Domain attribute: the cookie stays with this host (which __Host- requires over https).
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax', secure: client.secure } as const;
+  const name = sessionCookieName(client.secure);
   return {
-    ip: req.ip,
+    ip: client.ip,
     setSessionCookie(token, expiresAt) {
-      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, expires: expiresAt });
+      reply.setCookie(name, token, { ...cookieOptions, expires: expiresAt });
     },
     clearSessionCookie() {
-      reply.clearCookie(SESSION_COOKIE, cookieOptions);
+      reply.clearCookie(name, cookieOptions);
     },
     setHeader(name, value) {
       reply.header(name, value);
@@ -103,29 +118,30 @@ function isWebSocketOptions(opts: HttpContextOptions | WsContextOptions): opts i
 }
 
 /**
- * One context factory for tRPC over HTTP, tRPC over WebSocket and REST. The bearer token (header,
- * or `connectionParams.token` on a WebSocket) wins over the cookie: an API client's explicit choice
- * beats a stray browser cookie.
+ * One context factory for tRPC over HTTP, tRPC over WebSocket and REST. On a WebSocket,
+ * `connectionParams.token`, when sent, is the only credential, like a Bearer header.
  */
 export function createContextFactory(
   deps: AppDeps,
   parseCookie: (header: string) => Record<string, string | undefined>,
+  upgrades: UpgradeClients,
 ) {
   return (opts: HttpContextOptions | WsContextOptions): Context => {
     if (isWebSocketOptions(opts)) {
       const { req, res: socket } = opts;
-      const cookieHeader = req.headers.cookie;
+      const client = upgrades.of(req);
+      const params = opts.info.connectionParams;
       const token =
-        opts.info.connectionParams?.token ||
-        bearerToken(req.headers.authorization) ||
-        (cookieHeader ? parseCookie(cookieHeader)[SESSION_COOKIE] : undefined);
+        params && 'token' in params
+          ? params.token || undefined
+          : requestToken(req.headers.authorization, () => parseCookie(req.headers.cookie ?? ''), client);
       const session = resolveSession(deps, token);
-      const ip = req.socket.remoteAddress ?? 'unknown';
-      deps.connections.add({ socket, userId: session.user?.id ?? null, sessionId: session.sessionId, ip });
-      return { ...deps, ...session, http: { ...noHttp, ip }, connection: { socket } };
+      deps.connections.add({ socket, userId: session.user?.id ?? null, sessionId: session.sessionId, ip: client.ip });
+      return { ...deps, ...session, http: { ...noHttp, ip: client.ip }, connection: { socket } };
     }
     const { req, res } = opts;
-    const token = bearerToken(req.headers.authorization) || req.cookies[SESSION_COOKIE] || undefined;
-    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(req, res), connection: null };
+    const client = clientInfo(req);
+    const token = requestToken(req.headers.authorization, () => req.cookies, client);
+    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(client, res), connection: null };
   };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,12 +16,29 @@ export interface Database_ {
 
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
+/** Only the server's own user may read the database: it holds password hashes. */
+const FILE_MODE = 0o600;
+const DIRECTORY_MODE = 0o700;
+
+/**
+ * Creates the data directory (0700) if missing, and the database file with mode 0600 before
+ * SQLite opens it: SQLite gives the -wal and -shm files it creates the main file's permissions.
+ * An existing database, WAL or SHM file readable by others is tightened to 0600.
+ */
+function prepareFiles(path: string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true, mode: DIRECTORY_MODE });
+  closeSync(openSync(path, 'a', FILE_MODE));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, FILE_MODE);
+  }
+}
+
 /**
  * Opens (creating if needed) the SQLite file, sets the pragmas the app relies on and applies
  * pending migrations. `:memory:` gives a throw-away database, as the brief's in-memory mode.
  */
 export function openDatabase(path: string): Database_ {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ':memory:') prepareFiles(path);
   const sqlite = new Database(path);
   // WAL lets readers run while a write commits; FULL makes every acknowledged commit durable
   // (the WAL is fsynced on each commit), which NORMAL does not promise after a power loss.

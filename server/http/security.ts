@@ -2,20 +2,27 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { clientKey } from '../lib/client-key.ts';
+import { parseAuthorization } from '../lib/session-token.ts';
 import { sendError } from './errors.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** One year, the usual HSTS lifetime; sent only over https, where browsers heed it. */
+export const HSTS = 'max-age=31536000; includeSubDomains';
 
-const isUpgrade = (req: FastifyRequest) => req.headers.upgrade?.toLowerCase() === 'websocket';
+export const isUpgrade = (req: FastifyRequest) => req.headers.upgrade?.toLowerCase() === 'websocket';
 
 export function isSameSiteOrigin(origin: string, req: FastifyRequest, allowed: readonly string[]): boolean {
   return origin === `${req.protocol}://${req.host}` || allowed.includes(origin);
 }
 
+/** Swagger UI's page and assets: public and static, so they may be cached. */
+const isDocsAsset = (url: string) => url === '/api/docs' || url.startsWith('/api/docs/');
+
 /**
  * Security headers, a coarse per-IP request ceiling, and refusal of cross-site state-changing
- * requests that would ride on the session cookie (CSRF). Bearer-token calls are exempt: a browser
- * never attaches that header on its own, so they cannot be forged cross-site.
+ * requests that would ride on the session cookie (CSRF). Calls with a well-formed Bearer token are
+ * exempt: a browser never attaches that header on its own, so they cannot be forged cross-site.
  */
 export async function registerSecurity(server: FastifyInstance, config: Config): Promise<void> {
   await server.register(helmet, {
@@ -35,7 +42,7 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
         frameAncestors: ["'none'"],
       },
     },
-    // Self-hosted over plain HTTP on a LAN is a supported setup: do not force HTTPS on it.
+    // Self-hosted over plain HTTP on a LAN is a supported setup: HSTS is sent below, over https only.
     strictTransportSecurity: false,
   });
 
@@ -49,10 +56,17 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
     reply.raw.once('finish', () => req.raw.socket.destroy());
   });
 
+  server.addHook('onRequest', async (req, reply) => {
+    if (req.protocol === 'https') reply.header('strict-transport-security', HSTS);
+    // API answers carry tokens and private data: no browser or proxy may keep a copy.
+    if (req.url.startsWith('/api') && !isDocsAsset(req.url)) reply.header('cache-control', 'no-store');
+  });
+
   if (config.RATE_LIMITS === 'on') {
     await server.register(rateLimit, {
       max: 1200,
       timeWindow: '1 minute',
+      keyGenerator: (req) => clientKey(req.ip),
       // Health checks come from the orchestrator, not from users.
       allowList: (req) => req.url === '/healthz',
     });
@@ -62,9 +76,15 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
     // A WebSocket upgrade is a GET but carries the cookie into a long-lived, state-changing channel.
     const upgrade = isUpgrade(req);
     if (SAFE_METHODS.has(req.method) && !upgrade) return;
+    if (!upgrade && parseAuthorization(req.headers.authorization).kind === 'bearer') return;
     const origin = req.headers.origin;
-    if (origin === undefined) return;
-    if (!upgrade && req.headers.authorization?.toLowerCase().startsWith('bearer ')) return;
+    if (origin === undefined) {
+      // Browsers send Origin on these requests; should one not, its Fetch Metadata still tells a
+      // page on another site (or a sibling subdomain) from a command-line client, which sends neither.
+      const site = req.headers['sec-fetch-site'];
+      if (site !== 'cross-site' && site !== 'same-site') return;
+      return sendError(req, reply, 403, `Cross-site request (Sec-Fetch-Site: ${site}) refused`);
+    }
     if (isSameSiteOrigin(origin, req, config.ALLOWED_ORIGINS)) return;
     return sendError(
       req,

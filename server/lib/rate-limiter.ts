@@ -1,6 +1,16 @@
+import {
+  BurstyRateLimiter,
+  type IRateLimiterOptions,
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+
 /**
- * In-process rate limits for the domain rules (posting, sign-up, failed sign-ins). They live in the
- * procedures rather than in an HTTP plugin so tRPC, REST and WebSocket calls share one budget.
+ * The domain rate limits (posting, sign-up, sign-in), counted by `rate-limiter-flexible`. They are
+ * enforced in the procedures rather than in an HTTP plugin, so tRPC, REST and WebSocket calls share
+ * one budget. Every operation is async and goes through a store: memory today, Redis (same
+ * library, same rules) when several instances share the budgets.
  */
 
 export interface LimitDecision {
@@ -9,94 +19,90 @@ export interface LimitDecision {
   retryAfterSeconds: number;
 }
 
-const allowed: LimitDecision = { allowed: true, retryAfterSeconds: 0 };
+/**
+ * `points` per fixed window of `perSeconds`, counted from a key's first use. With `burst`, a call
+ * the steady rate refuses may draw on a second, larger allowance instead (rate-limiter-flexible's
+ * BurstyRateLimiter): that keeps a token bucket's feel, a burst at once and then a short wait.
+ */
+export interface LimitRule {
+  points: number;
+  perSeconds: number;
+  burst?: { points: number; perSeconds: number };
+}
 
-/** Token bucket per key: `burst` at once, then `refillPerSecond`. */
-export class TokenBucketLimiter {
-  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
+/** Every named limit. Adding one is one line here; createRateLimits builds it. */
+export const LIMIT_RULES = {
+  /** Per user: 1 message a second, plus 29 more a minute: a burst of 30, then 1 per second. */
+  post: { points: 1, perSeconds: 1, burst: { points: 29, perSeconds: 60 } },
+  /** Per client IP: 1 sign-up per 2 s, plus 29 more per 2 minutes: a burst of 30, then 30 a minute. */
+  signUp: { points: 1, perSeconds: 2, burst: { points: 29, perSeconds: 120 } },
+  /** Per client IP: every password check (sign-in, change-password), successful or not. */
+  signInAttempts: { points: 30, perSeconds: 60 },
+  /** Per username + client IP: failed password checks; a success clears them. */
+  signInFailures: { points: 10, perSeconds: 15 * 60 },
+  /** Per client IP, across usernames: failed password checks; a success gives its point back. */
+  signInFailuresByIp: { points: 100, perSeconds: 60 * 60 },
+} as const satisfies Record<string, LimitRule>;
+
+export type LimitName = keyof typeof LIMIT_RULES;
+
+/** Builds one rate-limiter-flexible counter: RateLimiterMemory here, RateLimiterRedis later. */
+export type LimiterStore = (options: IRateLimiterOptions & { keyPrefix: string }) => RateLimiterAbstract;
+
+export const memoryStore: LimiterStore = (options) => new RateLimiterMemory(options);
+
+const ALLOWED: LimitDecision = { allowed: true, retryAfterSeconds: 0 };
+
+/** One named limit, keyed by whatever the caller counts (a user id, a client IP, …). */
+export class Limiter {
+  private readonly bursty: BurstyRateLimiter | null;
 
   constructor(
-    private readonly burst: number,
-    private readonly refillPerSecond: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  take(key: string): LimitDecision {
-    const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.refillPerSecond);
-    bucket.updatedAt = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return allowed;
-    }
-    return { allowed: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / this.refillPerSecond) };
+    private readonly steady: RateLimiterAbstract,
+    private readonly burst: RateLimiterAbstract | null = null,
+  ) {
+    this.bursty = burst ? new BurstyRateLimiter(steady, burst) : null;
   }
 
-  /** Forgets full buckets so the map does not grow with every key ever seen. */
-  prune(): void {
-    const now = this.now();
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.refillPerSecond >= this.burst) {
-        this.buckets.delete(key);
-      }
-    }
-  }
-}
-
-/** Counts failures per key in a sliding window; blocks once `max` failures fall inside it. */
-export class FailureWindowLimiter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  check(key: string): LimitDecision {
-    const recent = this.recent(key);
-    const oldest = recent[0];
-    if (recent.length < this.max || oldest === undefined) return allowed;
-    return { allowed: false, retryAfterSeconds: Math.ceil((oldest + this.windowMs - this.now()) / 1000) };
-  }
-
-  recordFailure(key: string): void {
-    const recent = this.recent(key);
-    recent.push(this.now());
-    this.failures.set(key, recent);
-  }
-
-  reset(key: string): void {
-    this.failures.delete(key);
-  }
-
-  prune(): void {
-    for (const key of this.failures.keys()) {
-      if (this.recent(key).length === 0) this.failures.delete(key);
+  /**
+   * Takes one point. The count is taken when the call is made, not when the promise settles
+   * (RateLimiterMemory increments synchronously; Redis does it in one atomic command), so
+   * concurrent callers cannot all pass a check made before any of them counted.
+   */
+  async consume(key: string): Promise<LimitDecision> {
+    try {
+      await (this.bursty ?? this.steady).consume(key);
+      return ALLOWED;
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
     }
   }
 
-  private recent(key: string): number[] {
-    const cutoff = this.now() - this.windowMs;
-    return (this.failures.get(key) ?? []).filter((at) => at > cutoff);
+  /** Gives back a point taken by consume(), e.g. when the guarded work did not happen. */
+  async refund(key: string): Promise<void> {
+    // With a burst allowance, the steady counter took the point in every case.
+    await this.steady.reward(key);
+  }
+
+  /** Forgets the key: its next consume() starts a fresh window. */
+  async reset(key: string): Promise<void> {
+    await Promise.all([this.steady.delete(key), this.burst?.delete(key)]);
   }
 }
 
-export interface RateLimits {
-  /** Per user: a burst of 30 messages, then one per second. */
-  post: TokenBucketLimiter;
-  /** Per client IP: sign-ups. */
-  signUp: TokenBucketLimiter;
-  /** Per lower-cased username: failed sign-ins within 15 minutes. */
-  signInFailures: FailureWindowLimiter;
+export type RateLimits = Record<LimitName, Limiter>;
+
+export function createLimiter(name: string, rule: LimitRule, store: LimiterStore): Limiter {
+  const steady = store({ keyPrefix: name, points: rule.points, duration: rule.perSeconds });
+  const burst = rule.burst
+    ? store({ keyPrefix: `${name}:burst`, points: rule.burst.points, duration: rule.burst.perSeconds })
+    : null;
+  return new Limiter(steady, burst);
 }
 
-export function createRateLimits(): RateLimits {
-  return {
-    post: new TokenBucketLimiter(30, 1),
-    signUp: new TokenBucketLimiter(30, 0.5),
-    signInFailures: new FailureWindowLimiter(10, 15 * 60 * 1000),
-  };
+/** Every limit in LIMIT_RULES, counted in `store`. Expired windows are dropped by the store itself. */
+export function createRateLimits(store: LimiterStore = memoryStore): RateLimits {
+  const entries = Object.entries(LIMIT_RULES).map(([name, rule]) => [name, createLimiter(name, rule, store)]);
+  return Object.fromEntries(entries) as RateLimits;
 }

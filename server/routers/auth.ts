@@ -1,16 +1,20 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { Context } from '../context.ts';
-import { getDecoyHash, hashPassword, verifyPassword } from '../lib/password.ts';
+import { clientKey } from '../lib/client-key.ts';
 import { createSessionToken, hashSessionToken, SESSION_TTL_MS } from '../lib/session-token.ts';
 import { passwordSchema, usernameSchema, userSchema } from '../schemas.ts';
-import { deleteSession, insertSession } from '../store/sessions.ts';
-import { findUserByUsername, insertUser } from '../store/users.ts';
+import { deleteSession, deleteUserSessions, insertSession } from '../store/sessions.ts';
+import { findUserByUsername, insertUser, updatePasswordHash } from '../store/users.ts';
 import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 import { enforceLimit } from './errors.ts';
+import { assertNewPassword, hashNewPassword, verifyCredentials, withPasswordGate } from './password-checks.ts';
 
 const credentialsSchema = z.object({ username: usernameSchema, password: passwordSchema });
 const sessionSchema = z.object({ user: userSchema, token: z.string() });
+const okSchema = z.object({ ok: z.literal(true) });
+const NEW_PASSWORD_RULE =
+  '8–256 characters, not one of the most common passwords and not the username (any letter case)';
 
 function startSession(ctx: Context, user: { id: number; username: string }) {
   const token = createSessionToken();
@@ -29,19 +33,34 @@ export const authRouter = router({
         tags: ['auth'],
         protect: false,
         summary: 'Create an account and start a session',
-        errorResponses: { 400: 'Invalid input', 409: 'Username taken', 429: 'Too many sign-ups' },
+        description: `The password must be ${NEW_PASSWORD_RULE}.`,
+        errorResponses: {
+          400: 'Invalid input, or a password that is too common or equals the username',
+          409: 'Username taken',
+          429: 'Too many sign-ups, or password checks, from this address',
+          503: 'Too many password checks in progress: retry after Retry-After',
+        },
       },
     })
     .input(credentialsSchema)
     .output(sessionSchema)
     .mutation(async ({ ctx, input }) => {
-      if (ctx.limits) enforceLimit(ctx, ctx.limits.signUp.take(ctx.http.ip), 'Too many sign-ups from this address');
-      const taken = () =>
-        new TRPCError({ code: 'CONFLICT', message: `Username "${input.username}" is taken; choose another` });
-      if (findUserByUsername(ctx.db, input.username)) throw taken();
-      const user = insertUser(ctx.db, input.username, await hashPassword(input.password));
-      if (!user) throw taken();
-      return startSession(ctx, user);
+      assertNewPassword('password', input.username, input.password);
+      return withPasswordGate(ctx, async (gate) => {
+        if (ctx.limits) {
+          enforceLimit(
+            ctx,
+            await ctx.limits.signUp.consume(clientKey(ctx.http.ip)),
+            'Too many sign-ups from this address',
+          );
+        }
+        const taken = () =>
+          new TRPCError({ code: 'CONFLICT', message: `Username "${input.username}" is taken; choose another` });
+        if (findUserByUsername(ctx.db, input.username)) throw taken();
+        const user = insertUser(ctx.db, input.username, await hashNewPassword(gate, input.password));
+        if (!user) throw taken();
+        return startSession(ctx, user);
+      });
     }),
 
   signIn: publicProcedure
@@ -52,24 +71,52 @@ export const authRouter = router({
         tags: ['auth'],
         protect: false,
         summary: 'Start a session with username and password',
-        errorResponses: { 400: 'Invalid input', 401: 'Wrong username or password', 429: 'Too many failed sign-ins' },
+        errorResponses: {
+          400: 'Invalid input',
+          401: 'Wrong username or password',
+          429: 'Too many failed sign-ins or sign-in attempts',
+          503: 'Too many password checks in progress: retry after Retry-After',
+        },
       },
     })
     .input(credentialsSchema)
     .output(sessionSchema)
     .mutation(async ({ ctx, input }) => {
-      const key = input.username.toLowerCase();
-      if (ctx.limits) {
-        enforceLimit(ctx, ctx.limits.signInFailures.check(key), 'Too many failed sign-ins for this username');
-      }
-      const user = findUserByUsername(ctx.db, input.username);
-      const ok = await verifyPassword(user?.passwordHash ?? (await getDecoyHash()), input.password);
-      if (!user || !ok) {
-        ctx.limits?.signInFailures.recordFailure(key);
-        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong username or password' });
-      }
-      ctx.limits?.signInFailures.reset(key);
+      const user = await withPasswordGate(ctx, (gate) => verifyCredentials(ctx, gate, input.username, input.password));
       return startSession(ctx, user);
+    }),
+
+  changePassword: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/change-password',
+        tags: ['auth'],
+        summary: 'Change the password; every other session of the user ends',
+        description: `The new password must be ${NEW_PASSWORD_RULE}. This session stays signed in; every other session stops working and its live connections close. A wrong current password counts as a failed sign-in.`,
+        errorResponses: {
+          400: 'Invalid input, or a new password that is too common or equals the username',
+          401: 'Not signed in, or wrong current password',
+          429: 'Too many failed sign-ins or sign-in attempts',
+          503: 'Too many password checks in progress: retry after Retry-After',
+        },
+      },
+    })
+    .input(z.object({ currentPassword: passwordSchema, newPassword: passwordSchema }))
+    .output(okSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { user, sessionId } = ctx;
+      assertNewPassword('newPassword', user.username, input.newPassword);
+      const passwordHash = await withPasswordGate(ctx, async (gate) => {
+        await verifyCredentials(ctx, gate, user.username, input.currentPassword, 'Wrong current password');
+        return hashNewPassword(gate, input.newPassword);
+      });
+      const ended = ctx.db.transaction((tx) => {
+        updatePasswordHash(tx, user.id, passwordHash);
+        return deleteUserSessions(tx, user.id, sessionId ?? undefined);
+      });
+      ctx.connections.closeSessions(ended);
+      return { ok: true as const };
     }),
 
   signOut: authedProcedure
@@ -83,10 +130,27 @@ export const authRouter = router({
     })
     // No .input(): tRPC's httpLink sends an input-less mutation with an empty body, which a
     // z.void() input rejects as malformed JSON.
-    .output(z.object({ ok: z.literal(true) }))
+    .output(okSchema)
     .mutation(({ ctx }) => {
       if (ctx.sessionId !== null) deleteSession(ctx.db, ctx.sessionId);
       ctx.http.clearSessionCookie();
+      return { ok: true as const };
+    }),
+
+  signOutAll: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/sign-out-all',
+        tags: ['auth'],
+        summary: "End every session of the user, this one included, and close the user's live connections",
+      },
+    })
+    .output(okSchema)
+    .mutation(({ ctx }) => {
+      const ended = deleteUserSessions(ctx.db, ctx.user.id);
+      ctx.http.clearSessionCookie();
+      ctx.connections.closeSessions(ended);
       return { ok: true as const };
     }),
 

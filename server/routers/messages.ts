@@ -73,7 +73,7 @@ export const messagesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const room = requireRoom(ctx, input.room);
       requireMembership(ctx, room, 'before posting in it');
-      if (ctx.limits) enforceLimit(ctx, ctx.limits.post.take(String(ctx.user.id)), 'Posting too fast');
+      if (ctx.limits) enforceLimit(ctx, await ctx.limits.post.consume(String(ctx.user.id)), 'Posting too fast');
       // Resolves once the message's transaction committed; the writer has published it by then,
       // in seq order and once per message.
       const result = await ctx.messageWriter.insert({

@@ -1,4 +1,4 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, eq, gt, lte, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { sessions, users } from '../db/schema.ts';
 import { perDatabase } from './prepared.ts';
@@ -39,4 +39,18 @@ export function deleteSession(db: Db, sessionId: number): void {
 
 export function deleteExpiredSessions(db: Db, now: Date): number {
   return db.delete(sessions).where(lte(sessions.expiresAt, now)).run().changes;
+}
+
+/**
+ * Deletes every session of a user, except `keepSessionId` when given, and returns the ids
+ * deleted, so their live sockets can be closed too.
+ */
+export function deleteUserSessions(db: Db, userId: number, keepSessionId?: number): number[] {
+  const ofUser = eq(sessions.userId, userId);
+  return db
+    .delete(sessions)
+    .where(keepSessionId === undefined ? ofUser : and(ofUser, ne(sessions.id, keepSessionId)))
+    .returning({ id: sessions.id })
+    .all()
+    .map((row) => row.id);
 }

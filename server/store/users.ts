@@ -26,3 +26,7 @@ export function insertUser(db: Db, username: string, passwordHash: string): User
     .returning({ id: users.id, username: users.username, passwordHash: users.passwordHash })
     .get();
 }
+
+export function updatePasswordHash(db: Db, userId: number, passwordHash: string): void {
+  db.update(users).set({ passwordHash }).where(eq(users.id, userId)).run();
+}
