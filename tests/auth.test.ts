@@ -41,7 +41,7 @@ describe('auth', () => {
       const short = `u${String(process.pid).slice(-1)}x`;
       const long = uniqueName('L').padEnd(32, 'x');
       expect(long).toHaveLength(32);
-      ok(await rest(baseUrl, 'POST', '/auth/sign-up', { body: { username: short, password: '12345678' } }));
+      ok(await rest(baseUrl, 'POST', '/auth/sign-up', { body: { username: short, password: 'k9#vQ2!x' } }));
       ok(await rest(baseUrl, 'POST', '/auth/sign-up', { body: { username: long, password: 'p'.repeat(256) } }));
       ok(await rest(baseUrl, 'POST', '/auth/sign-in', { body: { username: long, password: 'p'.repeat(256) } }));
     });

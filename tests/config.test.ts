@@ -1,5 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../server/config.ts';
+import { ConfigError, DEFAULT_PASSWORD_HASH_CONCURRENCY, parseConfig } from '../server/config.ts';
 import { rest } from './support/clients.ts';
 import { expectRestError, joinRoom, newUser, ok, type TestUser } from './support/fixtures.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -23,8 +24,13 @@ describe('parseConfig', () => {
       RATE_LIMITS: 'on',
       LOG_LEVEL: 'info',
       ALLOWED_ORIGINS: [],
-      TRUST_PROXY: 'off',
+      TRUST_PROXY: false,
+      PASSWORD_HASH_CONCURRENCY: DEFAULT_PASSWORD_HASH_CONCURRENCY,
+      PASSWORD_HASH_QUEUE: 32,
+      PASSWORD_CHECKS_PER_IP: 2,
     });
+    // One argon2id job per core, leaving one of libuv's 4 threads for file I/O.
+    expect(DEFAULT_PASSWORD_HASH_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism(), 3)));
   });
 
   it('reports every bad field in one error', () => {
@@ -44,13 +50,17 @@ describe('parseConfig', () => {
       LOG_LEVEL: '',
       ALLOWED_ORIGINS: '',
       TRUST_PROXY: '',
+      PASSWORD_HASH_CONCURRENCY: '',
+      PASSWORD_HASH_QUEUE: ' ',
+      PASSWORD_CHECKS_PER_IP: '',
     });
     expect(config.PORT).toBe(3000);
     expect(config.HOST).toBe('0.0.0.0');
     expect(config.RATE_LIMITS).toBe('on');
     expect(config.LOG_LEVEL).toBe('info');
     expect(config.ALLOWED_ORIGINS).toEqual([]);
-    expect(config.TRUST_PROXY).toBe('off');
+    expect(config.TRUST_PROXY).toBe(false);
+    expect(config.PASSWORD_HASH_QUEUE).toBe(32);
   });
 
   it('reads valid values, ignoring unrelated variables', () => {
@@ -61,6 +71,9 @@ describe('parseConfig', () => {
       RATE_LIMITS: 'off',
       LOG_LEVEL: 'warn',
       TRUST_PROXY: 'on',
+      PASSWORD_HASH_CONCURRENCY: '8',
+      PASSWORD_HASH_QUEUE: '0',
+      PASSWORD_CHECKS_PER_IP: '5',
       PATH: '/usr/bin',
     });
     expect(config).toMatchObject({
@@ -69,8 +82,45 @@ describe('parseConfig', () => {
       DATABASE_PATH: ':memory:',
       RATE_LIMITS: 'off',
       LOG_LEVEL: 'warn',
-      TRUST_PROXY: 'on',
+      TRUST_PROXY: { hops: 1 },
+      PASSWORD_HASH_CONCURRENCY: 8,
+      PASSWORD_HASH_QUEUE: 0,
+      PASSWORD_CHECKS_PER_IP: 5,
     });
+  });
+
+  it.each([
+    ['off', false],
+    ['0', false],
+    ['on', { hops: 1 }],
+    ['ON', { hops: 1 }],
+    ['1', { hops: 1 }],
+    ['2', { hops: 2 }],
+    ['10.0.0.1', { addresses: ['10.0.0.1'] }],
+    [' 10.0.0.0/8 , 192.168.1.1/24,fd00::/8 ', { addresses: ['10.0.0.0/8', '192.168.1.1/24', 'fd00::/8'] }],
+    ['loopback,uniquelocal', { addresses: ['loopback', 'uniquelocal'] }],
+    ['10.0.0.0/255.0.0.0', { addresses: ['10.0.0.0/255.0.0.0'] }],
+  ])('reads TRUST_PROXY=%j', (value, expected) => {
+    expect(parseConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it.each(['yes', '11', '-1', '10.0.0.0/33', '10.0.0.0/8, not-an-ip', 'fd00::/129', '1.5', 'http://proxy'])(
+    'rejects TRUST_PROXY=%j with a message naming the field and the bad entry',
+    (value) => {
+      const problems = configError({ TRUST_PROXY: value }).problems;
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^TRUST_PROXY: /);
+    },
+  );
+
+  it.each([
+    ['PASSWORD_HASH_CONCURRENCY', '0'],
+    ['PASSWORD_HASH_CONCURRENCY', 'many'],
+    ['PASSWORD_HASH_QUEUE', '-1'],
+    ['PASSWORD_HASH_QUEUE', '2.5'],
+    ['PASSWORD_CHECKS_PER_IP', '0'],
+  ])('rejects %s=%j', (name, value) => {
+    expect(configError({ [name]: value }).problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
   });
 
   it.each(['-1', '65536', '3.5', 'abc'])('rejects PORT=%s', (port) => {
