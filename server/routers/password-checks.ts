@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
+import { ZodRealError } from 'zod';
 import type { Context } from '../context.ts';
 import { clientKey } from '../lib/client-key.ts';
 import { getDecoyHash, hashPassword, verifyPassword } from '../lib/password.ts';
@@ -49,7 +49,9 @@ export function hashNewPassword(gate: GateTicket, password: string): Promise<str
 export function assertNewPassword(field: string, username: string, password: string): void {
   const problem = newPasswordProblem(username, password);
   if (problem === null) return;
-  const cause = new ZodError([{ code: 'custom', path: [field], message: problem }]);
+  // ZodRealError is the Error subclass zod itself throws; a plain `new ZodError` is not an Error,
+  // so tRPC would wrap it and the field would be lost.
+  const cause = new ZodRealError([{ code: 'custom', path: [field], message: problem }]);
   throw new TRPCError({ code: 'BAD_REQUEST', message: `${field}: ${problem}`, cause });
 }
 
