@@ -104,7 +104,9 @@ describe('security (RATE_LIMITS=on)', () => {
   });
 
   describe('429: failed sign-ins', () => {
-    it('after 10 failures for a username the 11th attempt is refused even with the right password', async () => {
+    // Counted per username and client address (here every call comes from 127.0.0.1); that the
+    // owner elsewhere can still sign in is tested in sign-in-abuse.test.ts.
+    it('after 10 failures for a username from one address, the 11th from there is refused even with the right password', async () => {
       const victim = await signUp(baseUrl);
       const bystander = await signUp(baseUrl);
       for (let attempt = 0; attempt < 10; attempt += 1) {
