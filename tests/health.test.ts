@@ -21,9 +21,11 @@ describe('health and documents', () => {
     expect(document.openapi).toMatch(/^3\.1/);
     expect(Object.keys(document.paths).sort()).toEqual(
       [
+        '/auth/change-password',
         '/auth/me',
         '/auth/sign-in',
         '/auth/sign-out',
+        '/auth/sign-out-all',
         '/auth/sign-up',
         '/rooms',
         '/rooms/{room}/join',
