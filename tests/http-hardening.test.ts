@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rest, uniqueName } from './support/clients.ts';
 import { allMessages, expectRestError, joinRoom, newUser, ok, type TestUser } from './support/fixtures.ts';
+import { RawTrpcSocket } from './support/raw-ws.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const EVIL = 'https://evil.example';
@@ -135,6 +136,28 @@ describe('https: HSTS and the __Host- cookie (item 9)', () => {
     expect(cleared?.[0]).toBe('__Host-atlas_session=');
     expect(cleared).toContain('Secure');
     expect(cleared).toContain('Path=/');
+  });
+
+  it('a WebSocket upgraded over https reads the __Host- cookie, and only that one', async () => {
+    const session = await rest<Session>(server.baseUrl, 'POST', '/auth/sign-up', {
+      headers: HTTPS,
+      body: { username: uniqueName('TlsWs'), password: 'correct horse battery' },
+    });
+    const hostCookie = await RawTrpcSocket.open(server.baseUrl, {
+      ...HTTPS,
+      cookie: `__Host-atlas_session=${session.body.token}`,
+    });
+    const plainCookie = await RawTrpcSocket.open(server.baseUrl, {
+      ...HTTPS,
+      cookie: `atlas_session=${session.body.token}`,
+    });
+    try {
+      expect((await hostCookie.call('query', 'auth.me')).status).toBe(200);
+      expect((await plainCookie.call('query', 'auth.me')).status).toBe(401);
+    } finally {
+      hostCookie.close();
+      plainCookie.close();
+    }
   });
 
   it('over plain http: atlas_session without Secure, no HSTS, and the __Host- cookie is not read', async () => {
