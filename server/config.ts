@@ -57,7 +57,7 @@ export const configSchema = z.object({
   /** Password hashes and checks that may wait for a free slot; beyond them the answer is 503. */
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
   /** Password hashes and checks one client IP may have running or waiting at once (429 beyond). */
-  PASSWORD_CHECKS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(2),
+  PASSWORD_CHECKS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(4),
 });
 
 export type Config = z.infer<typeof configSchema>;

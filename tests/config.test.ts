@@ -27,7 +27,7 @@ describe('parseConfig', () => {
       TRUST_PROXY: false,
       PASSWORD_HASH_CONCURRENCY: DEFAULT_PASSWORD_HASH_CONCURRENCY,
       PASSWORD_HASH_QUEUE: 32,
-      PASSWORD_CHECKS_PER_IP: 2,
+      PASSWORD_CHECKS_PER_IP: 4,
     });
     // One argon2id job per core, leaving one of libuv's 4 threads for file I/O.
     expect(DEFAULT_PASSWORD_HASH_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism(), 3)));

@@ -60,6 +60,8 @@ describe('concurrent wrong passwords are counted before they are checked (race)'
     }
   });
 
+  // One socket may also hold only one place in the password gate, so this flood is refused even
+  // sooner; the 40 parallel HTTP sign-ins above are what prove the limiter's reservation.
   it('1,000 auth.signIn frames on one WebSocket: at most 10 passwords checked, the rest 429', async () => {
     const victim = await signUp(server.baseUrl);
     const socket = await RawTrpcSocket.open(server.baseUrl);
@@ -108,6 +110,33 @@ describe('a sign-in flood from one address does not hold up anyone else', () => 
       expect((counts[401] ?? 0) + (counts[429] ?? 0), JSON.stringify(counts)).toBe(2000);
     } finally {
       socket.close();
+    }
+  });
+
+  it('a flood on one WebSocket holds one place: the same address signs in over another connection', {
+    timeout: 15_000,
+  }, async () => {
+    // No proxy: the flood and the legitimate sign-in share 127.0.0.1, as on one machine or behind
+    // one NAT. One socket may hold one place in the password gate, so the flood cannot take this
+    // address's whole share.
+    const local = await startTestServer();
+    try {
+      const owner = await signUp(local.baseUrl);
+      const socket = await RawTrpcSocket.open(local.baseUrl);
+      try {
+        const flood = Array.from({ length: 2000 }, (_, index) =>
+          socket.call('mutation', 'auth.signIn', { username: `flood_${index}`, password: 'guess guess guess' }),
+        );
+        const legit = await signIn(local.baseUrl, owner);
+        expect(legit.status, JSON.stringify(legit.body)).toBe(200);
+        const counts = countStatuses(await Promise.all(flood));
+        expect((counts[401] ?? 0) + (counts[429] ?? 0), JSON.stringify(counts)).toBe(2000);
+        expect(counts[401] ?? 0, JSON.stringify(counts)).toBeLessThanOrEqual(30);
+      } finally {
+        socket.close();
+      }
+    } finally {
+      await local.close();
     }
   });
 

@@ -17,18 +17,23 @@ const GATE_RETRY_SECONDS = 1;
  * 503 when the whole gate is full; both with Retry-After.
  */
 export async function withPasswordGate<T>(ctx: Context, work: (gate: GateTicket) => Promise<T>): Promise<T> {
-  const ticket = ctx.passwordGate.enter(clientKey(ctx.http.ip));
+  const ticket = ctx.passwordGate.enter(clientKey(ctx.http.ip), ctx.connection?.socket);
   if (typeof ticket === 'string') {
     ctx.http.setHeader('Retry-After', String(GATE_RETRY_SECONDS));
-    throw ticket === 'client-busy'
+    throw ticket === 'connection-busy'
       ? new TRPCError({
           code: 'TOO_MANY_REQUESTS',
-          message: `Too many password checks at once from this address; try again in ${GATE_RETRY_SECONDS} s`,
+          message: `One password check at a time per connection: wait for the previous answer, or try again in ${GATE_RETRY_SECONDS} s`,
         })
-      : new TRPCError({
-          code: 'SERVICE_UNAVAILABLE',
-          message: `The server is busy checking other passwords; try again in ${GATE_RETRY_SECONDS} s`,
-        });
+      : ticket === 'client-busy'
+        ? new TRPCError({
+            code: 'TOO_MANY_REQUESTS',
+            message: `Too many password checks at once from this address; try again in ${GATE_RETRY_SECONDS} s`,
+          })
+        : new TRPCError({
+            code: 'SERVICE_UNAVAILABLE',
+            message: `The server is busy checking other passwords; try again in ${GATE_RETRY_SECONDS} s`,
+          });
   }
   try {
     return await work(ticket);
