@@ -72,6 +72,7 @@ export async function createApp(config: Config): Promise<App> {
     broadcaster: new RoomBroadcaster(bus),
     connections: new ConnectionRegistry(),
     limits,
+    maxRooms: config.MAX_ROOMS,
     now: () => new Date(),
   };
 
@@ -90,6 +91,7 @@ export async function createApp(config: Config): Promise<App> {
     limits?.post.prune();
     limits?.signUp.prune();
     limits?.signInFailures.prune();
+    limits?.roomCreate.prune();
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 

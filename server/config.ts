@@ -28,6 +28,11 @@ export const configSchema = z.object({
       }
       return origins;
     }),
+  /**
+   * Rooms the server will hold. Joining an existing room always works; creating one beyond this is
+   * refused (403). Not lifted by RATE_LIMITS=off: it bounds the database, not the pace.
+   */
+  MAX_ROOMS: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   /** Trust X-Forwarded-* headers (client IP for rate limits, https for Secure cookies) behind a reverse proxy. */
   TRUST_PROXY: onOff.default('off'),
 });

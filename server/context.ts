@@ -28,6 +28,8 @@ export interface AppDeps {
   connections: ConnectionRegistry;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
+  /** MAX_ROOMS: creating a room beyond this many is refused, whatever RATE_LIMITS says. */
+  maxRooms: number;
   now: () => Date;
 }
 

@@ -31,9 +31,7 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const middleware = t.middleware;
 export const publicProcedure = t.procedure;
-export const createCallerFactory = t.createCallerFactory;
 
 export const authedProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.user) {

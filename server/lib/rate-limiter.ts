@@ -91,6 +91,8 @@ export interface RateLimits {
   signUp: TokenBucketLimiter;
   /** Per lower-cased username: failed sign-ins within 15 minutes. */
   signInFailures: FailureWindowLimiter;
+  /** Per user: creating rooms (joining existing ones is free), a burst of 10, then 10 per hour. */
+  roomCreate: TokenBucketLimiter;
 }
 
 export function createRateLimits(): RateLimits {
@@ -98,5 +100,6 @@ export function createRateLimits(): RateLimits {
     post: new TokenBucketLimiter(30, 1),
     signUp: new TokenBucketLimiter(30, 0.5),
     signInFailures: new FailureWindowLimiter(10, 15 * 60 * 1000),
+    roomCreate: new TokenBucketLimiter(10, 10 / 3600),
   };
 }

@@ -1,4 +1,4 @@
-import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { AppRouter } from '../../server/routers/app-router.ts';
 
@@ -61,20 +61,6 @@ export async function signUp(baseUrl: string, username = uniqueName(), password 
   });
   if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { username, password, token: response.body.token };
-}
-
-/** The HTTP status a tRPC call failed with. */
-export async function trpcStatus(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof TRPCClientError) {
-      const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
-      if (typeof status === 'number') return status;
-    }
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /**

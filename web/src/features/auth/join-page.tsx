@@ -11,7 +11,7 @@ import {
   normalizeRoomName,
   ROOM_NAME_RULE,
   USERNAME_RULE,
-} from '../../lib/rules.ts';
+} from '../../../../shared/rules.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { type JoinErrors, joinErrorsFrom } from './join-errors.ts';
 import { RoomDirectory } from './room-directory.tsx';

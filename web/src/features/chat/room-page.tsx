@@ -2,7 +2,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
 import { describeApiError } from '../../lib/errors.ts';
-import { normalizeRoomName } from '../../lib/rules.ts';
+import { normalizeRoomName } from '../../../../shared/rules.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useSession } from '../auth/session.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';

@@ -91,7 +91,6 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
     isLoading: members.isPending,
     isError: members.isError,
     countArrivals,
-    refreshMembers: () => void queryClient.invalidateQueries({ queryKey: membersKey }),
   };
 }
 
