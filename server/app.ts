@@ -6,10 +6,12 @@ import { InProcessEventBus } from './bus/event-bus.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
 import { openDatabase } from './db/client.ts';
+import { clientErrorOptions } from './http/client-errors.ts';
 import { sendError } from './http/errors.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRestApi } from './http/openapi.ts';
 import { registerSecurity } from './http/security.ts';
+import { MAX_BATCH_SIZE, MAX_TRPC_PATH_LENGTH, registerTrpcHttpGuards } from './http/trpc-http.ts';
 import { registerWebApp } from './http/web.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
 import { ConnectionRegistry } from './live/connections.ts';
@@ -51,7 +53,8 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
           },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY === 'on',
-    routerOptions: { maxParamLength: 1000 },
+    routerOptions: { maxParamLength: MAX_TRPC_PATH_LENGTH },
+    ...clientErrorOptions,
   };
 }
 
@@ -105,6 +108,7 @@ export async function createApp(config: Config): Promise<App> {
 
   await server.register(cookie);
   await registerSecurity(server, config);
+  registerTrpcHttpGuards(server);
   await server.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
     // Tell every tRPC client to reconnect (it retries with backoff until the server is back),
@@ -138,6 +142,8 @@ export async function createApp(config: Config): Promise<App> {
       router: appRouter,
       createContext,
       keepAlive: { enabled: true, pingMs: PING_MS, pongWaitMs: PONG_WAIT_MS },
+      // Checked first, with a clearer message, by registerTrpcHttpGuards; this is the backstop.
+      maxBatchSize: MAX_BATCH_SIZE,
       experimental_encoder: sharedPayloadEncoder,
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'tRPC procedure failed');

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { type CursorKey, decodeCursor, encodeCursor } from './lib/list-cursor.ts';
 import {
   DEFAULT_LIST_LIMIT,
   hasForbiddenControl,
@@ -16,6 +15,7 @@ import {
   USERNAME_PATTERN,
   USERNAME_RULE,
 } from '../shared/rules.ts';
+import { type CursorKey, decodeCursor, encodeCursor } from './lib/list-cursor.ts';
 
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_MESSAGE_LENGTH };
 

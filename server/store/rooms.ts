@@ -102,10 +102,11 @@ export function listRoomSummaries(db: Db, page: PageRequest<RoomActivityKey>): P
     .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
     .limit(page.limit + 1)
     .all();
-  const { rows, hasMore, nextKey } = toPage(fetched, page.limit, (row): RoomActivityKey => [
-    row.lastMessageAt?.getTime() ?? null,
-    row.name,
-  ]);
+  const { rows, hasMore, nextKey } = toPage(
+    fetched,
+    page.limit,
+    (row): RoomActivityKey => [row.lastMessageAt?.getTime() ?? null, row.name],
+  );
   const members = new Map(
     rows.length === 0
       ? []

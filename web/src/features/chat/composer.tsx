@@ -76,11 +76,9 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
         value={text}
         onChange={(event) => onChange(event.target.value)}
         onKeyDown={onKeyDown}
-        aria-describedby={
-          ['composer-hint', showCounter ? 'composer-counter' : '', unusual ? 'composer-problem' : '']
-            .filter(Boolean)
-            .join(' ')
-        }
+        aria-describedby={['composer-hint', showCounter ? 'composer-counter' : '', unusual ? 'composer-problem' : '']
+          .filter(Boolean)
+          .join(' ')}
         aria-invalid={over || unusual !== null || undefined}
         enterKeyHint="send"
       />

@@ -1,8 +1,8 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
-import { describeApiError } from '../../lib/errors.ts';
 import { normalizeRoomName } from '../../../../shared/rules.ts';
+import { describeApiError } from '../../lib/errors.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useSession } from '../auth/session.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';
