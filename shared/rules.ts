@@ -85,6 +85,12 @@ export function messageTextProblem(text: string): string | null {
   return null;
 }
 
+/**
+ * At most this many calls in one tRPC HTTP batch; more are refused with 400 (give httpBatchLink
+ * `maxItems`). `auth.*` calls are never batched with others.
+ */
+export const MAX_BATCH_SIZE = 10;
+
 /** Page size of the room, member and statistics lists: `limit` defaults to this… */
 export const DEFAULT_LIST_LIMIT = 100;
 /** …and may be at most this. */

@@ -139,6 +139,7 @@ function RoomView({ room, me }: { room: string; me: string }) {
           me={me}
           rows={stats.rows}
           roomTotal={stats.roomTotal}
+          moreMembers={stats.moreMembers}
           isLoading={stats.isLoading}
           isError={stats.isError}
         />
