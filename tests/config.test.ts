@@ -24,7 +24,16 @@ describe('parseConfig', () => {
       LOG_LEVEL: 'info',
       ALLOWED_ORIGINS: [],
       TRUST_PROXY: 'off',
+      MAX_ROOMS: 10_000,
     });
+  });
+
+  it('reads MAX_ROOMS, and rejects a cap that is not a positive whole number', () => {
+    expect(parseConfig({ MAX_ROOMS: '25' }).MAX_ROOMS).toBe(25);
+    expect(parseConfig({ MAX_ROOMS: '' }).MAX_ROOMS).toBe(10_000);
+    for (const value of ['0', '-1', '2.5', 'many']) {
+      expect(configError({ MAX_ROOMS: value }).problems).toEqual([expect.stringMatching(/^MAX_ROOMS: /)]);
+    }
   });
 
   it('reports every bad field in one error', () => {
