@@ -38,13 +38,15 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
  * maxParamLength): our JSON error instead of Fastify's default one.
  */
 function answerFrameworkError(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  const message =
-    error.code === 'FST_ERR_BAD_URL'
-      ? 'Malformed request path: it does not percent-decode'
-      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? 'A path segment is too long'
-        : 'Malformed request';
-  void sendError(req, reply, error.code === 'FST_ERR_ASYNC_CONSTRAINT' ? 500 : 400, message);
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void sendError(req, reply, 400, 'Malformed request path: it does not percent-decode');
+  } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void sendError(req, reply, 400, 'A path segment is too long');
+  } else {
+    // FST_ERR_ASYNC_CONSTRAINT: no route here has async constraints, so this would be our bug.
+    req.log.error({ err: error }, 'routing failed');
+    void sendError(req, reply, 500, 'Internal server error');
+  }
 }
 
 export const clientErrorOptions = {
