@@ -17,8 +17,6 @@ import {
 } from '../shared/rules.ts';
 import { type CursorKey, decodeCursor, encodeCursor } from './lib/list-cursor.ts';
 
-export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_MESSAGE_LENGTH };
-
 /**
  * Field rules and response shapes shared by the routers. Everything exposed over REST avoids
  * z.boolean() and z.coerce in inputs: trpc-to-openapi coerces query strings by mutating the schemas
@@ -98,7 +96,7 @@ export const limitSchema = wholeNumber(1, 100);
  * an opaque `cursor`, the `nextCursor` of the previous page. Without a cursor: the first page, which
  * is what these lists answered before they were paged. See decision 014.
  */
-export const listLimitSchema = wholeNumber(1, MAX_LIST_LIMIT);
+const listLimitSchema = wholeNumber(1, MAX_LIST_LIMIT);
 
 /** Keys are at most a timestamp or count and a 64-character name: real cursors stay far below this. */
 const MAX_CURSOR_LENGTH = 256;

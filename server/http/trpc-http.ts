@@ -2,9 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_BATCH_SIZE } from '../../shared/rules.ts';
 import { sendError } from './errors.ts';
 
-/** At most this many calls in one tRPC HTTP batch (`/api/trpc/a,b,c?batch=1`). */
-export { MAX_BATCH_SIZE };
-
 /**
  * Fastify's `maxParamLength`: a longer `:path` parameter does not match the tRPC route at all. Ten
  * calls with the longest procedure name (`messages.list`) take well under 200 characters.

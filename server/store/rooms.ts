@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql }
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
 import type { RoomSummary } from '../schemas.ts';
-import { type Page, type PageRequest, toPage } from './page.ts';
+import { type KeysetPage, type KeysetRequest, toKeysetPage } from './keyset-page.ts';
 import { perDatabase } from './prepared.ts';
 
 export interface RoomRow {
@@ -87,7 +87,10 @@ function afterActivity(key: RoomActivityKey | undefined): SQL | undefined {
  * A page of rooms, most recently active first; rooms without messages last, by name. Member counts
  * are read for the page's rooms only, not computed for every room the sort looks at.
  */
-export function listRoomSummaries(db: Db, page: PageRequest<RoomActivityKey>): Page<RoomSummary, RoomActivityKey> {
+export function listRoomSummaries(
+  db: Db,
+  page: KeysetRequest<RoomActivityKey>,
+): KeysetPage<RoomSummary, RoomActivityKey> {
   const fetched = db
     .select({
       id: rooms.id,
@@ -102,7 +105,7 @@ export function listRoomSummaries(db: Db, page: PageRequest<RoomActivityKey>): P
     .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
     .limit(page.limit + 1)
     .all();
-  const { rows, hasMore, nextKey } = toPage(
+  const { rows, hasMore, nextKey } = toKeysetPage(
     fetched,
     page.limit,
     (row): RoomActivityKey => [row.lastMessageAt?.getTime() ?? null, row.name],
@@ -172,10 +175,10 @@ export interface MemberRow {
 export type MemberKey = readonly [number, string];
 
 /**
- * A page of a room's members in join order (ties by username). Join order never changes, and
- * newcomers go to the end, so walking the pages sees every member exactly once.
+ * A page of a room's members in join order (ties by username). Join order never changes and
+ * newcomers join at the end, so a walk over the pages sees every member exactly once.
  */
-export function listMembers(db: Db, roomId: number, page: PageRequest<MemberKey>): Page<MemberRow, MemberKey> {
+export function listMembers(db: Db, roomId: number, page: KeysetRequest<MemberKey>): KeysetPage<MemberRow, MemberKey> {
   let after: SQL | undefined;
   if (page.after !== undefined) {
     const [at, username] = page.after;
@@ -193,7 +196,7 @@ export function listMembers(db: Db, roomId: number, page: PageRequest<MemberKey>
     .orderBy(asc(memberships.joinedAt), asc(users.username))
     .limit(page.limit + 1)
     .all();
-  return toPage(fetched, page.limit, (row): MemberKey => [row.joinedAt.getTime(), row.username]);
+  return toKeysetPage(fetched, page.limit, (row): MemberKey => [row.joinedAt.getTime(), row.username]);
 }
 
 export function getRoomLastSeq(db: Db, roomId: number): number {

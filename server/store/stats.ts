@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
-import { type PageRequest, toPage } from './page.ts';
+import { type KeysetRequest, toKeysetPage } from './keyset-page.ts';
 
 /** Where a row sits in a list by count: [message count; room name or username]. */
 export type CountKey = readonly [number, string];
@@ -15,7 +15,7 @@ function afterCount(countColumn: SQLiteColumn, nameColumn: SQLiteColumn, key: Co
 }
 
 /** Rooms by message count, most first; ties by name. */
-export function roomMessageCounts(db: Db, page: PageRequest<CountKey>) {
+export function roomMessageCounts(db: Db, page: KeysetRequest<CountKey>) {
   const fetched = db
     .select({ room: rooms.name, messageCount: rooms.messageCount })
     .from(rooms)
@@ -23,11 +23,11 @@ export function roomMessageCounts(db: Db, page: PageRequest<CountKey>) {
     .orderBy(desc(rooms.messageCount), asc(rooms.name))
     .limit(page.limit + 1)
     .all();
-  return toPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.room]);
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.room]);
 }
 
 /** Users by messages sent across all rooms, most first; ties by username. */
-export function userMessageCounts(db: Db, page: PageRequest<CountKey>) {
+export function userMessageCounts(db: Db, page: KeysetRequest<CountKey>) {
   const fetched = db
     .select({ username: users.username, messageCount: users.messageCount })
     .from(users)
@@ -35,11 +35,11 @@ export function userMessageCounts(db: Db, page: PageRequest<CountKey>) {
     .orderBy(desc(users.messageCount), asc(users.username))
     .limit(page.limit + 1)
     .all();
-  return toPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.username]);
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.username]);
 }
 
 /** Per member of one room: messages sent in that room, most first; ties by username. */
-export function memberMessageCounts(db: Db, roomId: number, page: PageRequest<CountKey>) {
+export function memberMessageCounts(db: Db, roomId: number, page: KeysetRequest<CountKey>) {
   const fetched = db
     .select({ username: users.username, messageCount: memberships.messageCount })
     .from(memberships)
@@ -48,11 +48,11 @@ export function memberMessageCounts(db: Db, roomId: number, page: PageRequest<Co
     .orderBy(desc(memberships.messageCount), asc(users.username))
     .limit(page.limit + 1)
     .all();
-  return toPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.username]);
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.username]);
 }
 
 /** One user's messages in each room they belong to, most first; ties by room name. */
-export function userRoomCounts(db: Db, userId: number, page: PageRequest<CountKey>) {
+export function userRoomCounts(db: Db, userId: number, page: KeysetRequest<CountKey>) {
   const fetched = db
     .select({ room: rooms.name, messageCount: memberships.messageCount })
     .from(memberships)
@@ -61,7 +61,7 @@ export function userRoomCounts(db: Db, userId: number, page: PageRequest<CountKe
     .orderBy(desc(memberships.messageCount), asc(rooms.name))
     .limit(page.limit + 1)
     .all();
-  return toPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.room]);
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.room]);
 }
 
 export function userMessageCount(db: Db, userId: number): number {

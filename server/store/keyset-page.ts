@@ -1,5 +1,5 @@
 /** One page of a keyset-paged list, as the store hands it to a router. */
-export interface Page<Row, Key> {
+export interface KeysetPage<Row, Key> {
   rows: Row[];
   hasMore: boolean;
   /** The sort key of the last row when more rows follow: where the next page starts. */
@@ -7,13 +7,13 @@ export interface Page<Row, Key> {
 }
 
 /** What a router asks for: rows after `after` (from the start without it), at most `limit` of them. */
-export interface PageRequest<Key> {
+export interface KeysetRequest<Key> {
   after: Key | undefined;
   limit: number;
 }
 
 /** Turns `limit + 1` fetched rows into a page: the extra row only says that more follow. */
-export function toPage<Row, Key>(fetched: Row[], limit: number, keyOf: (row: Row) => Key): Page<Row, Key> {
+export function toKeysetPage<Row, Key>(fetched: Row[], limit: number, keyOf: (row: Row) => Key): KeysetPage<Row, Key> {
   const hasMore = fetched.length > limit;
   const rows = hasMore ? fetched.slice(0, limit) : fetched;
   const last = rows.at(-1);
