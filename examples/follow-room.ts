@@ -26,7 +26,12 @@ const client = createTRPCClient<AppRouter>({
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: wsLink({ client: wsClient }),
-      false: httpBatchLink({ url: `${baseUrl}/api/trpc`, headers: { authorization: `Bearer ${token}` } }),
+      // The server takes at most 10 calls per batch (and auth.* calls only on their own).
+      false: httpBatchLink({
+        url: `${baseUrl}/api/trpc`,
+        headers: { authorization: `Bearer ${token}` },
+        maxItems: 10,
+      }),
     }),
   ],
 });

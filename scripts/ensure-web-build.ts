@@ -8,6 +8,8 @@ const distDir = join(webDir, 'dist');
 /** What the build reads besides node_modules: a change in any of them makes web/dist stale. */
 const sources = [
   join(webDir, 'src'),
+  // Rules shared with the server (plain constants and functions) are bundled too.
+  join(root, 'shared'),
   join(webDir, 'build'),
   join(webDir, 'index.html'),
   join(webDir, 'vite.config.ts'),

@@ -2,15 +2,18 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { MAX_BATCH_SIZE } from '../shared/rules.ts';
 import { InProcessEventBus } from './bus/event-bus.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
 import { openDatabase } from './db/client.ts';
+import { clientErrorOptions } from './http/client-errors.ts';
 import { UpgradeClients } from './http/client-info.ts';
 import { sendError } from './http/errors.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRestApi } from './http/openapi.ts';
 import { isUpgrade, registerSecurity } from './http/security.ts';
+import { MAX_TRPC_PATH_LENGTH, registerTrpcHttpGuards } from './http/trpc-http.ts';
 import { registerWebApp } from './http/web.ts';
 import { PasswordGate } from './lib/password-gate.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
@@ -54,7 +57,8 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
           },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.TRUST_PROXY),
-    routerOptions: { maxParamLength: 1000 },
+    routerOptions: { maxParamLength: MAX_TRPC_PATH_LENGTH },
+    ...clientErrorOptions,
   };
 }
 
@@ -81,6 +85,7 @@ export async function createApp(config: Config): Promise<App> {
       // Like every per-IP limit, lifted by RATE_LIMITS=off; the overall bound stays.
       perClient: limits ? config.PASSWORD_CHECKS_PER_IP : null,
     }),
+    maxRooms: config.MAX_ROOMS,
     now: () => new Date(),
   };
 
@@ -114,6 +119,7 @@ export async function createApp(config: Config): Promise<App> {
     if (isUpgrade(req)) upgrades.remember(req);
   });
   await registerSecurity(server, config);
+  registerTrpcHttpGuards(server);
   await server.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
     // Tell every tRPC client to reconnect (it retries with backoff until the server is back),
@@ -147,6 +153,8 @@ export async function createApp(config: Config): Promise<App> {
       router: appRouter,
       createContext,
       keepAlive: { enabled: true, pingMs: PING_MS, pongWaitMs: PONG_WAIT_MS },
+      // Checked first, with a clearer message, by registerTrpcHttpGuards; this is the backstop.
+      maxBatchSize: MAX_BATCH_SIZE,
       experimental_encoder: sharedPayloadEncoder,
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'tRPC procedure failed');

@@ -58,6 +58,11 @@ export const configSchema = z.object({
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
   /** Password hashes and checks one client IP may have running or waiting at once (429 beyond). */
   PASSWORD_CHECKS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(4),
+  /**
+   * Rooms the server will hold. Joining an existing room always works; creating one beyond this is
+   * refused (403). Not lifted by RATE_LIMITS=off: it bounds the database, not the pace.
+   */
+  MAX_ROOMS: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

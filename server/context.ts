@@ -33,6 +33,8 @@ export interface AppDeps {
   limits: RateLimits | null;
   /** Admission for argon2id work: bounded concurrency, queue and share per client IP. */
   passwordGate: PasswordGate;
+  /** MAX_ROOMS: creating a room beyond this many is refused, whatever RATE_LIMITS says. */
+  maxRooms: number;
   now: () => Date;
 }
 

@@ -1,4 +1,21 @@
 import { z } from 'zod';
+import {
+  DEFAULT_LIST_LIMIT,
+  hasForbiddenControl,
+  hasLoneSurrogate,
+  isBlankText,
+  MAX_LIST_LIMIT,
+  MAX_MESSAGE_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MESSAGE_TEXT_PROBLEMS,
+  MIN_PASSWORD_LENGTH,
+  normalizeLineBreaks,
+  ROOM_NAME_PATTERN,
+  ROOM_NAME_RULE,
+  USERNAME_PATTERN,
+  USERNAME_RULE,
+} from '../shared/rules.ts';
+import { type CursorKey, decodeCursor, encodeCursor } from './lib/list-cursor.ts';
 
 /**
  * Field rules and response shapes shared by the routers. Everything exposed over REST avoids
@@ -23,27 +40,33 @@ export const usernameSchema = z
   .string({ error: 'username is required' })
   .overwrite(decodePercent)
   .trim()
-  .regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must be 3–32 characters: letters, digits, "_", "." or "-"');
+  .regex(USERNAME_PATTERN, `must be ${USERNAME_RULE}`);
 
 export const passwordSchema = z
   .string({ error: 'password is required' })
-  .min(8, 'must be at least 8 characters')
-  .max(256, 'must be at most 256 characters');
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
 
 export const roomNameSchema = z
   .string({ error: 'room is required' })
   .overwrite(decodePercent)
   .trim()
   .toLowerCase()
-  .regex(/^[a-z0-9_-]{1,64}$/, 'must be 1–64 characters: a–z, 0–9, "_" or "-"');
+  .regex(ROOM_NAME_PATTERN, `must be ${ROOM_NAME_RULE}`);
 
-export const MAX_MESSAGE_LENGTH = 4000;
-
+/**
+ * Stored and answered exactly as validated: line breaks normalised to "\n", then trimmed. The rules
+ * (shared/rules.ts) refuse what is not text (unpaired surrogates, control characters other than
+ * "\n" and "\t") and count invisible-only text as blank. See decision 014.
+ */
 export const messageTextSchema = z
   .string({ error: 'text is required' })
+  .overwrite(normalizeLineBreaks)
   .trim()
-  .min(1, 'must not be blank')
-  .max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`);
+  .refine((text) => !hasLoneSurrogate(text), MESSAGE_TEXT_PROBLEMS.malformed)
+  .refine((text) => !hasForbiddenControl(text), MESSAGE_TEXT_PROBLEMS.control)
+  .refine((text) => !isBlankText(text), MESSAGE_TEXT_PROBLEMS.blank)
+  .max(MAX_MESSAGE_LENGTH, MESSAGE_TEXT_PROBLEMS.tooLong);
 
 export const clientIdSchema = z
   .string()
@@ -67,6 +90,81 @@ const wholeNumber = (min: number, max: number) =>
 
 export const seqSchema = wholeNumber(0, Number.MAX_SAFE_INTEGER);
 export const limitSchema = wholeNumber(1, 100);
+
+/**
+ * Paged lists (rooms, members, statistics): `limit` rows per page (default DEFAULT_LIST_LIMIT) and
+ * an opaque `cursor`, the `nextCursor` of the previous page. Without a cursor: the first page, which
+ * is what these lists answered before they were paged. See decision 014.
+ */
+const listLimitSchema = wholeNumber(1, MAX_LIST_LIMIT);
+
+/** Keys are at most a timestamp or count and a 64-character name: real cursors stay far below this. */
+const MAX_CURSOR_LENGTH = 256;
+
+const isName = (value: unknown): value is string => typeof value === 'string' && value.length <= 64;
+const isWhole = (value: unknown): value is number => Number.isSafeInteger(value);
+
+/** [a whole number; a name]: counts with a room name or username, join times with a username. */
+const isNumberAndName = (key: readonly unknown[]): key is readonly [number, string] =>
+  key.length === 2 && isWhole(key[0]) && isName(key[1]);
+
+/** [a whole number or null; a name]: rooms by last activity, where silent rooms have none. */
+const isOptionalNumberAndName = (key: readonly unknown[]): key is readonly [number | null, string] =>
+  key.length === 2 && (key[0] === null || isWhole(key[0])) && isName(key[1]);
+
+const CURSOR_PROBLEM = 'is not a cursor of this list: pass nextCursor from the previous page unchanged';
+
+/**
+ * Everything about paging one list: its `cursor` and `limit` input fields, the page the store is
+ * asked for, and the `hasMore` / `nextCursor` fields of the answer. `list` tags its cursors, so a
+ * cursor of one list is refused by another.
+ */
+function paging<K extends CursorKey>(list: string, isKey: (key: readonly unknown[]) => key is K) {
+  return {
+    input: {
+      cursor: z
+        .string()
+        .max(MAX_CURSOR_LENGTH, CURSOR_PROBLEM)
+        .transform((cursor, ctx) => {
+          const key = decodeCursor(list, cursor, isKey);
+          if (key === null) {
+            ctx.addIssue({ code: 'custom', message: CURSOR_PROBLEM });
+            return z.NEVER;
+          }
+          return key;
+        })
+        .optional(),
+      limit: listLimitSchema.optional(),
+    },
+    request: (input: { cursor?: K; limit?: number } | undefined) => ({
+      after: input?.cursor,
+      limit: input?.limit ?? DEFAULT_LIST_LIMIT,
+    }),
+    answer: (page: { hasMore: boolean; nextKey: K | null }) => ({
+      hasMore: page.hasMore,
+      nextCursor: page.nextKey === null ? null : encodeCursor(list, page.nextKey),
+    }),
+  };
+}
+
+/** Rooms by recent activity: [last message time in ms, or null for a silent room; name]. */
+export const roomListPaging = paging('rooms', isOptionalNumberAndName);
+/** Rooms by message count: [count; name]. */
+export const roomCountPaging = paging('room-counts', isNumberAndName);
+/** Users by message count, overall or in one room: [count; username]. */
+export const userCountPaging = paging('user-counts', isNumberAndName);
+/** One user's rooms by that user's message count in each: [count; room name]. */
+export const userRoomPaging = paging('user-rooms', isNumberAndName);
+/** Members in join order: [joined at, in ms; username]. */
+export const memberPaging = paging('members', isNumberAndName);
+
+/** Added to every paged list's answer, next to the list itself. */
+export const pageOutput = {
+  /** Whether rows follow this page. */
+  hasMore: z.boolean(),
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+};
 
 export const userSchema = z.object({ username: z.string() });
 

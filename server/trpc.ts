@@ -10,6 +10,16 @@ export function describeIssues(error: ZodError): string {
     .join('; ');
 }
 
+/**
+ * tRPC 11.22.1 says `Unsupported content-type "text/plain` without the closing quote (still so on
+ * its main branch, packages/server/src/unstable-core-do-not-import/http/contentType.ts). The
+ * message is tRPC's own, built from the request header, so completing it here is safe.
+ */
+function completeMessage(message: string): string {
+  const unclosed = /^Unsupported content-type "([^"]*)$/.exec(message);
+  return unclosed ? `Unsupported content-type "${unclosed[1]}"; send application/json` : message;
+}
+
 const t = initTRPC
   .context<Context>()
   .meta<OpenApiMeta>()
@@ -21,7 +31,11 @@ const t = initTRPC
       const internal = error.code === 'INTERNAL_SERVER_ERROR';
       return {
         ...shape,
-        message: zodError ? describeIssues(zodError) : internal ? 'Internal server error' : shape.message,
+        message: zodError
+          ? describeIssues(zodError)
+          : internal
+            ? 'Internal server error'
+            : completeMessage(shape.message),
         data: {
           ...shape.data,
           fieldErrors: zodError ? z.flattenError(zodError).fieldErrors : null,
@@ -31,9 +45,7 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const middleware = t.middleware;
 export const publicProcedure = t.procedure;
-export const createCallerFactory = t.createCallerFactory;
 
 export const authedProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.user) {

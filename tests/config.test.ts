@@ -28,9 +28,18 @@ describe('parseConfig', () => {
       PASSWORD_HASH_CONCURRENCY: DEFAULT_PASSWORD_HASH_CONCURRENCY,
       PASSWORD_HASH_QUEUE: 32,
       PASSWORD_CHECKS_PER_IP: 4,
+      MAX_ROOMS: 10_000,
     });
     // One argon2id job per core, leaving one of libuv's 4 threads for file I/O.
     expect(DEFAULT_PASSWORD_HASH_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism(), 3)));
+  });
+
+  it('reads MAX_ROOMS, and rejects a cap that is not a positive whole number', () => {
+    expect(parseConfig({ MAX_ROOMS: '25' }).MAX_ROOMS).toBe(25);
+    expect(parseConfig({ MAX_ROOMS: '' }).MAX_ROOMS).toBe(10_000);
+    for (const value of ['0', '-1', '2.5', 'many']) {
+      expect(configError({ MAX_ROOMS: value }).problems).toEqual([expect.stringMatching(/^MAX_ROOMS: /)]);
+    }
   });
 
   it('reports every bad field in one error', () => {

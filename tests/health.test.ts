@@ -48,6 +48,8 @@ describe('health and documents', () => {
     expect(script).toBeDefined();
     const asset = await fetch(new URL(script ?? '', `${server.baseUrl}/api/docs/`));
     expect(asset.status).toBe(200);
+    // Read it through: an unread body keeps its connection busy, and closing the server waits for it.
+    await asset.arrayBuffer();
   });
 
   it('sends security headers', async () => {

@@ -97,7 +97,13 @@ describe('stats', () => {
     expect(await bob.trpc.stats.user.query({ username: alice.username })).toEqual(viaRest);
 
     const silent = await alice.trpc.stats.user.query({ username: idle.username });
-    expect(silent).toEqual({ username: idle.username, messageCount: 0, rooms: [{ room: 'x', messageCount: 0 }] });
+    expect(silent).toEqual({
+      username: idle.username,
+      messageCount: 0,
+      rooms: [{ room: 'x', messageCount: 0 }],
+      hasMore: false,
+      nextCursor: null,
+    });
   });
 
   it('rooms.list and rooms.members agree with stats', async () => {

@@ -9,7 +9,9 @@ const CODE_BY_STATUS: Record<number, string> = {
   408: 'TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'BAD_REQUEST',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'BAD_REQUEST',
   429: 'TOO_MANY_REQUESTS',
   503: 'SERVICE_UNAVAILABLE',
 };
@@ -31,14 +33,21 @@ const JSONRPC_BY_CODE: Record<string, number> = {
 };
 
 /**
- * Errors raised outside the procedures (body too large, bad JSON, CSRF guard, unknown route) in
- * the same shape as the procedures' own: tRPC's envelope under /api/trpc, the REST shape elsewhere.
+ * The body of an error raised outside the procedures, in the same shape as the procedures' own:
+ * tRPC's envelope under /api/trpc, the REST shape elsewhere.
  */
-export function sendError(req: FastifyRequest, reply: FastifyReply, status: number, message: string) {
+export function errorBody(url: string, status: number, message: string) {
   const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
   const data = { code, httpStatus: status };
-  const body = req.url.startsWith('/api/trpc')
+  return url.startsWith('/api/trpc')
     ? { error: { message, code: JSONRPC_BY_CODE[code] ?? -32600, data } }
     : { message, code, data };
-  return reply.code(status).type('application/json').send(body);
+}
+
+/** Errors raised outside the procedures (body too large, bad JSON, CSRF guard, unknown route). */
+export function sendError(req: FastifyRequest, reply: FastifyReply, status: number, message: string) {
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(errorBody(req.url, status, message));
 }

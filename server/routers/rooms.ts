@@ -1,21 +1,34 @@
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { streamRoomEvents } from '../live/room-events.ts';
 import { readSubscriptionTag } from '../live/ws-encoder.ts';
-import { roomNameSchema, roomSummarySchema } from '../schemas.ts';
-import { getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
+import { memberPaging, pageOutput, roomListPaging, roomNameSchema, roomSummarySchema } from '../schemas.ts';
+import { countRooms, findRoom, getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
-import { requireMembership, requireRoom } from './errors.ts';
+import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
 
 const roomInput = z.object({ room: roomNameSchema });
 
 export const roomsRouter = router({
   list: authedProcedure
     .meta({
-      openapi: { method: 'GET', path: '/rooms', tags: ['rooms'], summary: 'All rooms, most recently active first' },
+      openapi: {
+        method: 'GET',
+        path: '/rooms',
+        tags: ['rooms'],
+        summary: 'Rooms, most recently active first, a page at a time',
+        description:
+          'Rooms with messages come first, newest activity first, then silent rooms by name. Without `cursor`: the first page. `hasMore` says whether more rooms follow; pass `nextCursor` as `cursor` to get them.',
+        errorResponses: { 400: 'Invalid cursor or limit' },
+      },
     })
-    .input(z.void())
-    .output(z.object({ rooms: z.array(roomSummarySchema) }))
-    .query(({ ctx }) => ({ rooms: listRoomSummaries(ctx.db) })),
+    // Optional, so typed clients that call rooms.list.query() with no input keep working.
+    .input(z.object(roomListPaging.input).optional())
+    .output(z.object({ rooms: z.array(roomSummarySchema), ...pageOutput }))
+    .query(({ ctx, input }) => {
+      const page = listRoomSummaries(ctx.db, roomListPaging.request(input));
+      return { rooms: page.rows, ...roomListPaging.answer(page) };
+    }),
 
   join: authedProcedure
     .meta({
@@ -24,12 +37,29 @@ export const roomsRouter = router({
         path: '/rooms/{room}/join',
         tags: ['rooms'],
         summary: 'Join a room, creating it on first join',
-        errorResponses: { 400: 'Invalid room name' },
+        description:
+          'Joining an existing room always works. Creating one is limited per user (a burst of 10, then 10 per hour) and by the server-wide MAX_ROOMS cap.',
+        errorResponses: {
+          400: 'Invalid room name',
+          403: 'The server holds its maximum number of rooms: join an existing one',
+          429: 'Creating rooms too fast',
+        },
       },
     })
     .input(roomInput)
     .output(z.object({ room: roomSummarySchema, created: z.boolean() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.limits && !findRoom(ctx.db, input.room)) {
+        enforceLimit(ctx, await ctx.limits.roomCreate.consume(String(ctx.user.id)), 'Creating rooms too fast');
+      }
+      // Synchronous from here to the insert (better-sqlite3), so no other call can create rooms in
+      // between: the cap cannot be overshot by a burst of parallel joins.
+      if (!findRoom(ctx.db, input.room) && countRooms(ctx.db) >= ctx.maxRooms) {
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          message: `This server already holds its maximum of ${ctx.maxRooms} rooms (MAX_ROOMS); join an existing room instead`,
+        });
+      }
       const { room, created } = joinRoom(ctx.db, ctx.user.id, input.room, ctx.now());
       const summary = getRoomSummary(ctx.db, room.id);
       if (!summary) throw new Error(`room ${room.name} has no summary right after joining`);
@@ -42,11 +72,13 @@ export const roomsRouter = router({
         method: 'GET',
         path: '/rooms/{room}/users',
         tags: ['rooms'],
-        summary: "The room's members, online ones first",
-        errorResponses: { 404: 'Unknown room' },
+        summary: "The room's members, a page at a time, online ones first within each page",
+        description:
+          'Pages follow join order, which never changes, so walking the pages sees every member once; within a page, online members come first. `hasMore` says whether more members follow; pass `nextCursor` as `cursor` to get them.',
+        errorResponses: { 400: 'Invalid room name, cursor or limit', 404: 'Unknown room' },
       },
     })
-    .input(roomInput)
+    .input(z.object({ room: roomNameSchema, ...memberPaging.input }))
     .output(
       z.object({
         users: z.array(
@@ -57,20 +89,23 @@ export const roomsRouter = router({
             messageCount: z.number().int(),
           }),
         ),
+        ...pageOutput,
       }),
     )
     .query(({ ctx, input }) => {
       const room = requireRoom(ctx, input.room);
       const online = ctx.presence.onlineUsernames(room.name);
-      const users = listMembers(ctx.db, room.id).map((member) => ({
+      const page = listMembers(ctx.db, room.id, memberPaging.request(input));
+      const users = page.rows.map((member) => ({
         username: member.username,
         online: online.has(member.username),
         joinedAt: member.joinedAt.toISOString(),
         messageCount: member.messageCount,
       }));
-      // Stable sort: online members first, each group still in join order.
+      // Paged by join order (presence changes by the second and would make pages skip or repeat
+      // people); online members first within the page, each group still in join order.
       users.sort((a, b) => Number(b.online) - Number(a.online));
-      return { users };
+      return { users, ...memberPaging.answer(page) };
     }),
 
   events: authedProcedure

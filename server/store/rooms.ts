@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
 import type { RoomSummary } from '../schemas.ts';
+import { type KeysetPage, type KeysetRequest, toKeysetPage } from './keyset-page.ts';
 import { perDatabase } from './prepared.ts';
 
 export interface RoomRow {
@@ -66,26 +67,82 @@ export function getRoomSummary(db: Db, roomId: number): RoomSummary | undefined 
   return row && toSummary(row);
 }
 
-/** Most recently active first; rooms without messages last, by name. */
-export function listRoomSummaries(db: Db): RoomSummary[] {
-  return db
-    .select(summaryColumns)
+/** Where a room sits in the list by activity: [last message time in ms, or null; name]. */
+export type RoomActivityKey = readonly [number | null, string];
+
+/** Rows after `key` in the order: active rooms by last message, newest first, then silent ones; ties by name. */
+function afterActivity(key: RoomActivityKey | undefined): SQL | undefined {
+  if (key === undefined) return undefined;
+  const [at, name] = key;
+  if (at === null) return and(isNull(rooms.lastMessageAt), gt(rooms.name, name));
+  const time = new Date(at);
+  return or(
+    isNull(rooms.lastMessageAt),
+    lt(rooms.lastMessageAt, time),
+    and(eq(rooms.lastMessageAt, time), gt(rooms.name, name)),
+  );
+}
+
+/**
+ * A page of rooms, most recently active first; rooms without messages last, by name. Member counts
+ * are read for the page's rooms only, not computed for every room the sort looks at.
+ */
+export function listRoomSummaries(
+  db: Db,
+  page: KeysetRequest<RoomActivityKey>,
+): KeysetPage<RoomSummary, RoomActivityKey> {
+  const fetched = db
+    .select({
+      id: rooms.id,
+      name: rooms.name,
+      lastSeq: rooms.lastSeq,
+      messageCount: rooms.messageCount,
+      lastMessageAt: rooms.lastMessageAt,
+      createdAt: rooms.createdAt,
+    })
     .from(rooms)
+    .where(afterActivity(page.after))
     .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
-    .all()
-    .map(toSummary);
+    .limit(page.limit + 1)
+    .all();
+  const { rows, hasMore, nextKey } = toKeysetPage(
+    fetched,
+    page.limit,
+    (row): RoomActivityKey => [row.lastMessageAt?.getTime() ?? null, row.name],
+  );
+  const members = new Map(
+    rows.length === 0
+      ? []
+      : db
+          .select({ roomId: memberships.roomId, members: count() })
+          .from(memberships)
+          .where(
+            inArray(
+              memberships.roomId,
+              rows.map((row) => row.id),
+            ),
+          )
+          .groupBy(memberships.roomId)
+          .all()
+          .map((row) => [row.roomId, row.members]),
+  );
+  return {
+    rows: rows.map((row) => toSummary({ ...row, memberCount: members.get(row.id) ?? 0 })),
+    hasMore,
+    nextKey,
+  };
+}
+
+/** How many rooms exist: the room cap (MAX_ROOMS) is checked against it before creating one. */
+export function countRooms(db: Db): number {
+  return db.select({ rooms: count() }).from(rooms).get()?.rooms ?? 0;
 }
 
 /**
  * Creates the room if it does not exist and makes the user a member, in one transaction.
  * Joining again is harmless: the original join time is kept.
  */
-export function joinRoom(
-  db: Db,
-  userId: number,
-  name: string,
-  now: Date,
-): { room: RoomRow; created: boolean; joined: boolean } {
+export function joinRoom(db: Db, userId: number, name: string, now: Date): { room: RoomRow; created: boolean } {
   return db.transaction(
     (tx) => {
       const inserted = tx
@@ -97,12 +154,8 @@ export function joinRoom(
       const room =
         inserted ?? tx.select({ id: rooms.id, name: rooms.name }).from(rooms).where(eq(rooms.name, name)).get();
       if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
-      const membership = tx
-        .insert(memberships)
-        .values({ roomId: room.id, userId, joinedAt: now })
-        .onConflictDoNothing()
-        .run();
-      return { room, created: inserted !== undefined, joined: membership.changes > 0 };
+      tx.insert(memberships).values({ roomId: room.id, userId, joinedAt: now }).onConflictDoNothing().run();
+      return { room, created: inserted !== undefined };
     },
     { behavior: 'immediate' },
   );
@@ -118,14 +171,32 @@ export interface MemberRow {
   messageCount: number;
 }
 
-export function listMembers(db: Db, roomId: number): MemberRow[] {
-  return db
+/** Where a member sits in join order: [joined at, in ms; username]. */
+export type MemberKey = readonly [number, string];
+
+/**
+ * A page of a room's members in join order (ties by username). Join order never changes and
+ * newcomers join at the end, so a walk over the pages sees every member exactly once.
+ */
+export function listMembers(db: Db, roomId: number, page: KeysetRequest<MemberKey>): KeysetPage<MemberRow, MemberKey> {
+  let after: SQL | undefined;
+  if (page.after !== undefined) {
+    const [at, username] = page.after;
+    const joinedAt = new Date(at);
+    after = or(
+      gt(memberships.joinedAt, joinedAt),
+      and(eq(memberships.joinedAt, joinedAt), gt(users.username, username)),
+    );
+  }
+  const fetched = db
     .select({ username: users.username, joinedAt: memberships.joinedAt, messageCount: memberships.messageCount })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(eq(memberships.roomId, roomId))
+    .where(and(eq(memberships.roomId, roomId), after))
     .orderBy(asc(memberships.joinedAt), asc(users.username))
+    .limit(page.limit + 1)
     .all();
+  return toKeysetPage(fetched, page.limit, (row): MemberKey => [row.joinedAt.getTime(), row.username]);
 }
 
 export function getRoomLastSeq(db: Db, roomId: number): number {

@@ -1,43 +1,67 @@
-import { asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
+import { type KeysetRequest, toKeysetPage } from './keyset-page.ts';
 
-export function roomMessageCounts(db: Db): { room: string; messageCount: number }[] {
-  return db
+/** Where a row sits in a list by count: [message count; room name or username]. */
+export type CountKey = readonly [number, string];
+
+/** Rows after `key` in the order "count descending, then name ascending". */
+function afterCount(countColumn: SQLiteColumn, nameColumn: SQLiteColumn, key: CountKey | undefined): SQL | undefined {
+  if (key === undefined) return undefined;
+  const [messageCount, name] = key;
+  return or(lt(countColumn, messageCount), and(eq(countColumn, messageCount), gt(nameColumn, name)));
+}
+
+/** Rooms by message count, most first; ties by name. */
+export function roomMessageCounts(db: Db, page: KeysetRequest<CountKey>) {
+  const fetched = db
     .select({ room: rooms.name, messageCount: rooms.messageCount })
     .from(rooms)
+    .where(afterCount(rooms.messageCount, rooms.name, page.after))
     .orderBy(desc(rooms.messageCount), asc(rooms.name))
+    .limit(page.limit + 1)
     .all();
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.room]);
 }
 
-export function userMessageCounts(db: Db): { username: string; messageCount: number }[] {
-  return db
+/** Users by messages sent across all rooms, most first; ties by username. */
+export function userMessageCounts(db: Db, page: KeysetRequest<CountKey>) {
+  const fetched = db
     .select({ username: users.username, messageCount: users.messageCount })
     .from(users)
+    .where(afterCount(users.messageCount, users.username, page.after))
     .orderBy(desc(users.messageCount), asc(users.username))
+    .limit(page.limit + 1)
     .all();
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.username]);
 }
 
-/** Per member of one room: messages sent in that room. */
-export function memberMessageCounts(db: Db, roomId: number): { username: string; messageCount: number }[] {
-  return db
+/** Per member of one room: messages sent in that room, most first; ties by username. */
+export function memberMessageCounts(db: Db, roomId: number, page: KeysetRequest<CountKey>) {
+  const fetched = db
     .select({ username: users.username, messageCount: memberships.messageCount })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(eq(memberships.roomId, roomId))
+    .where(and(eq(memberships.roomId, roomId), afterCount(memberships.messageCount, users.username, page.after)))
     .orderBy(desc(memberships.messageCount), asc(users.username))
+    .limit(page.limit + 1)
     .all();
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.username]);
 }
 
-/** One user's count overall and per room they belong to. */
-export function userRoomCounts(db: Db, userId: number): { room: string; messageCount: number }[] {
-  return db
+/** One user's messages in each room they belong to, most first; ties by room name. */
+export function userRoomCounts(db: Db, userId: number, page: KeysetRequest<CountKey>) {
+  const fetched = db
     .select({ room: rooms.name, messageCount: memberships.messageCount })
     .from(memberships)
     .innerJoin(rooms, eq(rooms.id, memberships.roomId))
-    .where(eq(memberships.userId, userId))
+    .where(and(eq(memberships.userId, userId), afterCount(memberships.messageCount, rooms.name, page.after)))
     .orderBy(desc(memberships.messageCount), asc(rooms.name))
+    .limit(page.limit + 1)
     .all();
+  return toKeysetPage(fetched, page.limit, (row): CountKey => [row.messageCount, row.room]);
 }
 
 export function userMessageCount(db: Db, userId: number): number {

@@ -1,9 +1,8 @@
-import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../../server/routers/app-router.ts';
 
 export type { AppRouter };
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
-export type RouterInputs = inferRouterInputs<AppRouter>;
 
 export type Message = RouterOutputs['messages']['list']['messages'][number];
 export type Member = RouterOutputs['rooms']['members']['users'][number];

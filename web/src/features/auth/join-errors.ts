@@ -1,5 +1,5 @@
+import { ROOM_NAME_RULE } from '../../../../shared/rules.ts';
 import type { ApiErrorInfo } from '../../lib/errors.ts';
-import { ROOM_NAME_RULE } from '../../lib/rules.ts';
 
 export interface JoinErrors {
   username?: string;

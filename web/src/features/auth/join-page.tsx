@@ -1,8 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { TextField } from '../../components/text-field.tsx';
-import { describeApiError } from '../../lib/errors.ts';
 import {
   isValidRoomName,
   isValidUsername,
@@ -11,7 +9,9 @@ import {
   normalizeRoomName,
   ROOM_NAME_RULE,
   USERNAME_RULE,
-} from '../../lib/rules.ts';
+} from '../../../../shared/rules.ts';
+import { TextField } from '../../components/text-field.tsx';
+import { describeApiError } from '../../lib/errors.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { type JoinErrors, joinErrorsFrom } from './join-errors.ts';
 import { RoomDirectory } from './room-directory.tsx';

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { useTRPC } from '../../lib/trpc.ts';
 
@@ -6,10 +6,19 @@ function plural(count: number, one: string, many: string): string {
   return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }
 
-/** The existing rooms, most recently active first; each one is a link into it. */
+/** The existing rooms, most recently active first, a page at a time; each one is a link into it. */
 export function RoomDirectory({ signedIn }: { signedIn: boolean }) {
   const trpc = useTRPC();
-  const rooms = useQuery({ ...trpc.rooms.list.queryOptions(), enabled: signedIn, refetchInterval: 15_000 });
+  const rooms = useInfiniteQuery({
+    ...trpc.rooms.list.infiniteQueryOptions({}, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
+    enabled: signedIn,
+    refetchInterval: 15_000,
+  });
+  // A room that became active between two pages can appear on both: keep its first (newer) place.
+  const seen = new Set<string>();
+  const list = (rooms.data?.pages.flatMap((page) => page.rooms) ?? []).filter(
+    (room) => !seen.has(room.name) && seen.add(room.name),
+  );
 
   // A plain section with a heading (not a labelled region): "Rooms" must not compete with the
   // form's "Room" field for the name "Room".
@@ -22,11 +31,11 @@ export function RoomDirectory({ signedIn }: { signedIn: boolean }) {
         <p className="muted">Loading rooms…</p>
       ) : rooms.isError ? (
         <p className="muted">The list of rooms could not be loaded.</p>
-      ) : rooms.data.rooms.length === 0 ? (
+      ) : list.length === 0 ? (
         <p className="muted">No rooms yet. Name one above to create it.</p>
       ) : (
         <ul className="room-directory__list">
-          {rooms.data.rooms.map((room) => (
+          {list.map((room) => (
             <li key={room.name}>
               <Link to={`/rooms/${encodeURIComponent(room.name)}`} className="room-link">
                 <span className="room-link__name">#{room.name}</span>
@@ -38,6 +47,16 @@ export function RoomDirectory({ signedIn }: { signedIn: boolean }) {
           ))}
         </ul>
       )}
+      {rooms.hasNextPage ? (
+        <button
+          type="button"
+          className="button button--quiet"
+          onClick={() => void rooms.fetchNextPage()}
+          disabled={rooms.isFetchingNextPage}
+        >
+          {rooms.isFetchingNextPage ? 'Loading more rooms…' : 'Show more rooms'}
+        </button>
+      ) : null}
     </section>
   );
 }

@@ -1,5 +1,10 @@
 import { type FormEvent, type KeyboardEvent, useRef, useState } from 'react';
-import { MAX_MESSAGE_LENGTH } from '../../lib/rules.ts';
+import {
+  MAX_MESSAGE_LENGTH,
+  MESSAGE_TEXT_PROBLEMS,
+  messageTextProblem,
+  normalizeMessageText,
+} from '../../../../shared/rules.ts';
 
 /** The counter appears once this close to the limit. */
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
@@ -12,18 +17,25 @@ interface ComposerProps {
   onTyping: () => void;
 }
 
-/** Enter sends, Shift+Enter starts a new line; blank or over-long text cannot be sent. */
+/**
+ * Enter sends, Shift+Enter starts a new line. Text the server would refuse (blank or invisible-only,
+ * over-long, or holding control characters) cannot be sent: the same rules, from shared/rules.ts.
+ */
 export function Composer({ room, onSend, onTyping }: ComposerProps) {
   const [text, setText] = useState('');
   const lastTyping = useRef(0);
-  const length = text.trim().length;
-  const over = length > MAX_MESSAGE_LENGTH;
-  const canSend = length > 0 && !over;
+  const normalized = normalizeMessageText(text);
+  const length = normalized.length;
+  const problem = messageTextProblem(text);
+  const over = problem === MESSAGE_TEXT_PROBLEMS.tooLong;
+  // Blank and over-long have their own cues (a disabled button, the counter); anything else is said.
+  const unusual = problem !== null && problem !== MESSAGE_TEXT_PROBLEMS.blank && !over ? problem : null;
+  const canSend = problem === null;
   const showCounter = length >= COUNTER_FROM;
 
   const submit = () => {
     if (!canSend) return;
-    onSend(text.trim());
+    onSend(normalized);
     setText('');
     lastTyping.current = 0;
   };
@@ -64,8 +76,10 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
         value={text}
         onChange={(event) => onChange(event.target.value)}
         onKeyDown={onKeyDown}
-        aria-describedby={showCounter ? 'composer-hint composer-counter' : 'composer-hint'}
-        aria-invalid={over || undefined}
+        aria-describedby={['composer-hint', showCounter ? 'composer-counter' : '', unusual ? 'composer-problem' : '']
+          .filter(Boolean)
+          .join(' ')}
+        aria-invalid={over || unusual !== null || undefined}
         enterKeyHint="send"
       />
       <button type="submit" className="button button--primary composer__send" disabled={!canSend}>
@@ -83,6 +97,11 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
             {over
               ? `${(length - MAX_MESSAGE_LENGTH).toLocaleString()} characters over the ${MAX_MESSAGE_LENGTH.toLocaleString()} limit`
               : `${(MAX_MESSAGE_LENGTH - length).toLocaleString()} characters left`}
+          </span>
+        ) : null}
+        {unusual ? (
+          <span id="composer-problem" className="composer__counter composer__counter--over">
+            The message {unusual}.
           </span>
         ) : null}
       </div>

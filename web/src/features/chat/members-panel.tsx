@@ -4,12 +4,14 @@ interface MembersPanelProps {
   me: string;
   rows: readonly MemberRow[];
   roomTotal: number;
+  /** Only the first page of a big room's members is shown. */
+  moreMembers: boolean;
   isLoading: boolean;
   isError: boolean;
 }
 
 /** Who is in the room (online first) and how much each of them has written, here and overall. */
-export function MembersPanel({ me, rows, roomTotal, isLoading, isError }: MembersPanelProps) {
+export function MembersPanel({ me, rows, roomTotal, moreMembers, isLoading, isError }: MembersPanelProps) {
   const onlineCount = rows.filter((row) => row.online).length;
   const byActivity = [...rows].sort((a, b) => b.here - a.here || a.username.localeCompare(b.username));
   return (
@@ -24,6 +26,7 @@ export function MembersPanel({ me, rows, roomTotal, isLoading, isError }: Member
           <>
             <p className="panel__summary muted">
               {onlineCount} of {rows.length} online
+              {moreMembers ? ` · showing the first ${rows.length.toLocaleString()} members` : null}
             </p>
             <ul className="members" aria-labelledby="members-heading">
               {rows.map((row) => (
@@ -44,6 +47,7 @@ export function MembersPanel({ me, rows, roomTotal, isLoading, isError }: Member
         <h2 id="stats-heading">Room statistics</h2>
         <p className="stat-total">
           <strong>{roomTotal.toLocaleString()}</strong> {roomTotal === 1 ? 'message' : 'messages'} in this room
+          {moreMembers ? ' by the members shown' : null}
         </p>
         {byActivity.length > 0 ? (
           <table className="stats-table">
@@ -60,7 +64,13 @@ export function MembersPanel({ me, rows, roomTotal, isLoading, isError }: Member
                 <tr key={row.username}>
                   <th scope="row">{row.username}</th>
                   <td>{row.here.toLocaleString()}</td>
-                  <td>{row.overall.toLocaleString()}</td>
+                  <td>
+                    {row.overall === null ? (
+                      <span title="Not among the most active users on this server">—</span>
+                    ) : (
+                      row.overall.toLocaleString()
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

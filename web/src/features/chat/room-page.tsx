@@ -1,8 +1,8 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
+import { normalizeRoomName } from '../../../../shared/rules.ts';
 import { describeApiError } from '../../lib/errors.ts';
-import { normalizeRoomName } from '../../lib/rules.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useSession } from '../auth/session.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';
@@ -139,6 +139,7 @@ function RoomView({ room, me }: { room: string; me: string }) {
           me={me}
           rows={stats.rows}
           roomTotal={stats.roomTotal}
+          moreMembers={stats.moreMembers}
           isLoading={stats.isLoading}
           isError={stats.isError}
         />

@@ -26,10 +26,6 @@ export class Timeline {
 
   readonly getSnapshot = (): TimelineSnapshot => this.snapshot;
 
-  newestSeq(): number {
-    return this.snapshot.messages.at(-1)?.seq ?? 0;
-  }
-
   oldestSeq(): number | null {
     return this.snapshot.messages[0]?.seq ?? null;
   }

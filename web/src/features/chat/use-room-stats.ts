@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { MAX_LIST_LIMIT } from '../../../../shared/rules.ts';
 import type { Member, Message, UserCount } from '../../lib/api-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 
@@ -11,9 +12,12 @@ export interface MemberRow {
   online: boolean;
   /** Messages sent in this room. */
   here: number;
-  /** Messages sent across all rooms. */
-  overall: number;
+  /** Messages sent across all rooms; null when the member is not among the most active users read. */
+  overall: number | null;
 }
+
+/** The largest page: a room's first MAX_LIST_LIMIT members, and as many of the most active users. */
+const PAGE = { limit: MAX_LIST_LIMIT };
 
 /**
  * Members and message counts for the room. Counts move up the moment a message arrives (from the
@@ -23,10 +27,10 @@ export interface MemberRow {
 export function useRoomStats(room: string, online: readonly string[] | null) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const members = useQuery(trpc.rooms.members.queryOptions({ room }));
-  const overall = useQuery(trpc.stats.users.queryOptions(undefined));
-  const membersKey = useMemo(() => trpc.rooms.members.queryKey({ room }), [trpc, room]);
-  const overallKey = useMemo(() => trpc.stats.users.queryKey(undefined), [trpc]);
+  const members = useQuery(trpc.rooms.members.queryOptions({ room, ...PAGE }));
+  const overall = useQuery(trpc.stats.users.queryOptions(PAGE));
+  const membersKey = useMemo(() => trpc.rooms.members.queryKey({ room, ...PAGE }), [trpc, room]);
+  const overallKey = useMemo(() => trpc.stats.users.queryKey(PAGE), [trpc]);
   const reconcileTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const reconcile = useCallback(() => {
@@ -44,15 +48,19 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
       const byAuthor = new Map<string, number>();
       for (const message of messages) byAuthor.set(message.author, (byAuthor.get(message.author) ?? 0) + 1);
       queryClient.setQueryData(membersKey, (data) =>
-        data ? { users: data.users.map((user: Member) => bump(user, byAuthor)) } : data,
+        data ? { ...data, users: data.users.map((user: Member) => bump(user, byAuthor)) } : data,
       );
       queryClient.setQueryData(overallKey, (data) => {
         if (!data) return data;
+        const users = data.users.map((user: UserCount) => bump(user, byAuthor));
+        // Someone missing from a complete list had sent nothing before; from a partial one, it is
+        // unknown what they had sent, so they stay unknown until the next read.
+        if (data.hasMore) return { ...data, users };
         const known = new Set(data.users.map((user) => user.username));
         const added: UserCount[] = [...byAuthor]
           .filter(([author]) => !known.has(author))
           .map(([author, count]) => ({ username: author, messageCount: count }));
-        return { users: [...data.users.map((user: UserCount) => bump(user, byAuthor)), ...added] };
+        return { ...data, users: [...users, ...added] };
       });
       reconcile();
     },
@@ -70,12 +78,13 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
 
   const rows = useMemo((): MemberRow[] => {
     const overallByName = new Map(overall.data?.users.map((user) => [user.username, user.messageCount]));
+    const overallComplete = overall.data !== undefined && !overall.data.hasMore;
     const onlineNow = online ? new Set(online) : null;
     const list = (members.data?.users ?? []).map((member) => ({
       username: member.username,
       online: onlineNow ? onlineNow.has(member.username) : member.online,
       here: member.messageCount,
-      overall: overallByName.get(member.username) ?? member.messageCount,
+      overall: overallByName.get(member.username) ?? (overallComplete ? member.messageCount : null),
     }));
     return list.sort(
       (a, b) =>
@@ -88,10 +97,11 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
   return {
     rows,
     roomTotal,
+    /** The room has more members than the first page shows. */
+    moreMembers: members.data?.hasMore ?? false,
     isLoading: members.isPending,
     isError: members.isError,
     countArrivals,
-    refreshMembers: () => void queryClient.invalidateQueries({ queryKey: membersKey }),
   };
 }
 
