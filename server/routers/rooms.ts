@@ -38,7 +38,7 @@ export const roomsRouter = router({
         tags: ['rooms'],
         summary: 'Join a room, creating it on first join',
         description:
-          'Joining an existing room always works. Creating one is limited per user (a burst of 10, then 10 per hour) and by the server-wide MAX_ROOMS cap.',
+          'Joining an existing room always works. Creating one is limited per user (30 per hour) and by the server-wide MAX_ROOMS cap.',
         errorResponses: {
           400: 'Invalid room name',
           403: 'The server holds its maximum number of rooms: join an existing one',
