@@ -11,8 +11,9 @@
  * child process. The run stops early when the server's RSS passes --rss-limit-mb, so a server
  * without the limits cannot take the machine down with it. Not part of `npm run bench`.
  */
-import { request } from 'node:http';
+
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -89,7 +90,11 @@ async function main(): Promise<void> {
       for (let first = 1; first <= subs; first += 50) {
         const batch = [];
         for (let id = first; id < Math.min(first + 50, subs + 1); id += 1) {
-          batch.push({ id, method: 'subscription', params: { path: 'rooms.events', input: { room: 'attack', lastEventId: '0' } } });
+          batch.push({
+            id,
+            method: 'subscription',
+            params: { path: 'rooms.events', input: { room: 'attack', lastEventId: '0' } },
+          });
         }
         socket.send(JSON.stringify(batch));
       }

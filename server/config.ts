@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 const onOff = z.enum(['on', 'off']);
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 /**
  * The whole configuration surface of the server. Every field comes from the environment;
@@ -30,6 +31,26 @@ export const configSchema = z.object({
     }),
   /** Trust X-Forwarded-* headers (client IP for rate limits, https for Secure cookies) behind a reverse proxy. */
   TRUST_PROXY: onOff.default('off'),
+
+  // Live connections (WebSockets and SSE streams); see docs/limits-live.md. RATE_LIMITS=off lifts
+  // the per-user and per-IP caps and the call rate, never the per-socket caps or the buffer cap.
+  /** Open subscriptions on one WebSocket; a second rooms.events for the same room is refused too. */
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positiveInt(50),
+  /** Open WebSockets plus SSE streams of one user. */
+  WS_MAX_SOCKETS_PER_USER: positiveInt(20),
+  /** Open WebSockets plus SSE streams from one client IP (counted at the upgrade). */
+  WS_MAX_SOCKETS_PER_IP: positiveInt(200),
+  /** Unsent bytes a WebSocket may hold before the server drops it as too slow (catch-up waits well below it). */
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(1024 * 1024),
+  /** Calls per second on one WebSocket, after a burst of WS_CALL_BURST; beyond it, TOO_MANY_REQUESTS. */
+  WS_CALL_RATE: z.coerce.number().positive().default(20),
+  WS_CALL_BURST: positiveInt(100),
+  /** Live events one subscription may have waiting; a subscriber that falls further behind is dropped. */
+  LIVE_MAX_QUEUED_EVENTS: positiveInt(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,6 +9,7 @@ import type { Db } from './db/client.ts';
 import type { RateLimits } from './lib/rate-limiter.ts';
 import { hashSessionToken, SESSION_COOKIE } from './lib/session-token.ts';
 import type { ConnectionRegistry } from './live/connections.ts';
+import type { LiveConnection } from './live/live-connection.ts';
 import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
@@ -24,7 +25,7 @@ export interface AppDeps {
   /** Group-commits posts; the only path that inserts messages. */
   messageWriter: MessageWriter;
   broadcaster: RoomBroadcaster;
-  /** Open WebSockets by session, so revoking a session closes its sockets. */
+  /** Open WebSockets and SSE streams: their caps, and by session, so revoking a session closes them. */
   connections: ConnectionRegistry;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
@@ -39,15 +40,11 @@ export interface HttpExchange {
   setHeader(name: string, value: string): void;
 }
 
-/** The WebSocket a call arrived on, for flow control and direct delivery; null over HTTP. */
-export interface LiveConnection {
-  socket: WebSocket;
-}
-
 export interface Context extends AppDeps {
   user: SessionUser | null;
   sessionId: number | null;
   http: HttpExchange;
+  /** The WebSocket a call arrived on (its limits, flow control, direct delivery); null over HTTP. */
   connection: LiveConnection | null;
 }
 
@@ -121,8 +118,14 @@ export function createContextFactory(
         (cookieHeader ? parseCookie(cookieHeader)[SESSION_COOKIE] : undefined);
       const session = resolveSession(deps, token);
       const ip = req.socket.remoteAddress ?? 'unknown';
-      deps.connections.add({ socket, userId: session.user?.id ?? null, sessionId: session.sessionId, ip });
-      return { ...deps, ...session, http: { ...noHttp, ip }, connection: { socket } };
+      // Throws past the per-user cap: tRPC then answers with that error and closes the socket.
+      const connection = deps.connections.open({
+        socket,
+        userId: session.user?.id ?? null,
+        sessionId: session.sessionId,
+        ip,
+      });
+      return { ...deps, ...session, http: { ...noHttp, ip }, connection };
     }
     const { req, res } = opts;
     const token = bearerToken(req.headers.authorization) || req.cookies[SESSION_COOKIE] || undefined;

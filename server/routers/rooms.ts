@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { streamRoomEvents } from '../live/room-events.ts';
-import { readSubscriptionTag } from '../live/ws-encoder.ts';
+import { claimSubscriptionSlot, streamRoomEvents } from '../live/room-events.ts';
+import { readSubscriptionTag } from '../live/trpc-wire.ts';
 import { roomNameSchema, roomSummarySchema } from '../schemas.ts';
 import { getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
@@ -88,7 +88,8 @@ export const roomsRouter = router({
     .subscription(({ ctx, input, signal }) => {
       const room = requireRoom(ctx, input.room);
       requireMembership(ctx, room, 'before following it');
-      return streamRoomEvents(ctx, room, input.lastEventId, signal);
+      const slot = claimSubscriptionSlot(ctx, `room "${room.name}"`, signal);
+      return streamRoomEvents(ctx, room, input.lastEventId, slot);
     }),
 
   typing: authedProcedure
