@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../server/config.ts';
 import { rest, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
 import { joinRoom, newUser, type TestUser } from './support/fixtures.ts';
 import { follow, range } from './support/live.ts';
@@ -431,6 +432,18 @@ describe('a socket does not outlive its session', () => {
     }
   });
 
+  it('signing out ends the session’s SSE streams too', async () => {
+    const room = uniqueName('ssesignout');
+    const alice = await member(server, room);
+    const stream = await openSse(server.baseUrl, 'rooms.events', { room }, alice.token);
+    await stream.until((s) => s.data().length > 0);
+    expect((await rest(server.baseUrl, 'POST', '/auth/sign-out', { token: alice.token, body: {} })).status).toBe(200);
+    await stream.until((s) => s.ended);
+    const error = stream.events.find((event) => event.event === 'serialized-error');
+    expect(JSON.parse(error?.data ?? '{}')).toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+    await expect.poll(() => server.app.deps.connections.stats().streams, WAIT).toBe(0);
+  });
+
   it('signing out over the socket itself answers first, then closes it', async () => {
     const alice = await newUser(server.baseUrl, uniqueName('selfout'));
     const socket = await openRawSocket(server.baseUrl, { token: alice.token });
@@ -482,6 +495,31 @@ describe('a live follower through the typed client', () => {
       expect((second.errors[0] as { data?: { code?: string } }).data?.code).toBe('CONFLICT');
     } finally {
       live.close();
+    }
+  });
+});
+
+describe('live limits configuration', () => {
+  it('has the documented defaults', () => {
+    expect(parseConfig({})).toMatchObject({
+      WS_MAX_SUBSCRIPTIONS_PER_SOCKET: 50,
+      WS_MAX_SOCKETS_PER_USER: 20,
+      WS_MAX_SOCKETS_PER_IP: 200,
+      WS_MAX_BUFFERED_BYTES: 1024 * 1024,
+      WS_CALL_RATE: 20,
+      WS_CALL_BURST: 100,
+      LIVE_MAX_QUEUED_EVENTS: 1000,
+    });
+  });
+
+  it('refuses values that would disable a limit, naming each field', () => {
+    const bad = { WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0', WS_MAX_BUFFERED_BYTES: '1000', WS_CALL_RATE: '-1' };
+    expect(() => parseConfig(bad)).toThrow(ConfigError);
+    try {
+      parseConfig(bad);
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const field of Object.keys(bad)) expect(problems).toContain(field);
     }
   });
 });
