@@ -352,6 +352,26 @@ describe('auth calls in a WebSocket batch', () => {
   });
   afterAll(() => server.close());
 
+  it('answers a burst of 1,000 single-call frames call by call, with the default budget, without closing', async () => {
+    const alice = await newUser(server.baseUrl, uniqueName('burst'));
+    const socket = await openRawSocket(server.baseUrl, { token: alice.token });
+    try {
+      const started = performance.now();
+      for (const id of range(1, 1000)) socket.send({ id, method: 'query', params: { path: 'auth.me' } });
+      await socket.until((s) => s.frames().filter((frame) => typeof frame.id === 'number').length === 1000, 30_000);
+      const seconds = (performance.now() - started) / 1000;
+      const answered = socket.frames();
+      const ran = answered.filter((frame) => frame.result?.type === 'data').length;
+      // 100 at once, plus the refill (20 per second) while the burst was being handled.
+      expect(ran).toBeGreaterThanOrEqual(100);
+      expect(ran).toBeLessThanOrEqual(100 + Math.ceil(20 * seconds) + 1);
+      expect(answered.filter((frame) => errorCode(frame) === 'TOO_MANY_REQUESTS')).toHaveLength(1000 - ran);
+      expect(socket.closed).toBeNull();
+    } finally {
+      socket.close();
+    }
+  });
+
   it('refuses auth.* inside a batch frame without running it, runs the rest, and accepts auth alone', async () => {
     const alice = await newUser(server.baseUrl, uniqueName('batch'));
     const socket = await openRawSocket(server.baseUrl, { token: alice.token });
