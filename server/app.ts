@@ -18,11 +18,15 @@ import { registerWebApp } from './http/web.ts';
 import { PasswordGate } from './lib/password-gate.ts';
 import { createRateLimits } from './lib/rate-limiter.ts';
 import { fastifyTrustProxy } from './lib/trust-proxy.ts';
+import { refuseInBatch } from './live/call-guard.ts';
 import { ConnectionRegistry } from './live/connections.ts';
+import { liveSettings } from './live/live-settings.ts';
 import { PresenceTracker } from './live/presence.ts';
 import { RoomBroadcaster } from './live/room-broadcaster.ts';
+import { handleSocketError, isClientSocketError } from './live/socket-errors.ts';
+import { createWireEncoder } from './live/trpc-wire.ts';
 import { TypingTracker } from './live/typing.ts';
-import { sharedPayloadEncoder } from './live/ws-encoder.ts';
+import { registerUpgradeLimit } from './live/upgrade-limit.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { MessageWriter } from './store/message-writer.ts';
 import { deleteExpiredSessions } from './store/sessions.ts';
@@ -77,7 +81,7 @@ export async function createApp(config: Config): Promise<App> {
       server.log.error({ err: error }, 'a live listener failed on a new message'),
     ),
     broadcaster: new RoomBroadcaster(bus),
-    connections: new ConnectionRegistry(),
+    connections: new ConnectionRegistry(liveSettings(config)),
     limits,
     passwordGate: new PasswordGate({
       concurrency: config.PASSWORD_HASH_CONCURRENCY,
@@ -101,7 +105,7 @@ export async function createApp(config: Config): Promise<App> {
 
   const housekeeping = setInterval(() => {
     // Rate-limit windows expire by themselves (rate-limiter-flexible drops them).
-    deleteExpiredSessions(deps.db, deps.now());
+    deps.connections.closeSessions(deleteExpiredSessions(deps.db, deps.now()));
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 
@@ -120,8 +124,10 @@ export async function createApp(config: Config): Promise<App> {
   });
   await registerSecurity(server, config);
   registerTrpcHttpGuards(server);
+  registerUpgradeLimit(server, deps.connections);
   await server.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
+    errorHandler: handleSocketError,
     // Tell every tRPC client to reconnect (it retries with backoff until the server is back),
     // then close: a restart loses no one, and resubscribing resumes from lastEventId.
     preClose(done) {
@@ -155,9 +161,11 @@ export async function createApp(config: Config): Promise<App> {
       keepAlive: { enabled: true, pingMs: PING_MS, pongWaitMs: PONG_WAIT_MS },
       // Checked first, with a clearer message, by registerTrpcHttpGuards; this is the backstop.
       maxBatchSize: MAX_BATCH_SIZE,
-      experimental_encoder: sharedPayloadEncoder,
+      experimental_encoder: createWireEncoder({ refuseInBatch }),
       onError({ error, path }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'tRPC procedure failed');
+        // tRPC also reports every socket error; handleSocketError has logged those already.
+        if (error.code !== 'INTERNAL_SERVER_ERROR' || isClientSocketError(error.cause)) return;
+        server.log.error({ err: error, path }, 'tRPC procedure failed');
       },
     },
   });

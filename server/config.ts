@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseTrustProxy, type TrustProxy } from './lib/trust-proxy.ts';
 
 const onOff = z.enum(['on', 'off']);
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 /**
  * argon2id runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), which
@@ -63,6 +64,26 @@ export const configSchema = z.object({
    * refused (403). Not lifted by RATE_LIMITS=off: it bounds the database, not the pace.
    */
   MAX_ROOMS: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+
+  // Live connections (WebSockets and SSE streams); see docs/limits-live.md. RATE_LIMITS=off lifts
+  // the per-user and per-IP caps and the call rate, never the per-socket caps or the buffer cap.
+  /** Open subscriptions on one WebSocket; a second rooms.events for the same room is refused too. */
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positiveInt(50),
+  /** Open WebSockets plus SSE streams of one user. */
+  WS_MAX_SOCKETS_PER_USER: positiveInt(20),
+  /** Open WebSockets plus SSE streams from one client IP (counted at the upgrade). */
+  WS_MAX_SOCKETS_PER_IP: positiveInt(200),
+  /** Unsent bytes a WebSocket may hold before the server drops it as too slow (catch-up waits well below it). */
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(1024 * 1024),
+  /** Calls per second on one WebSocket, after a burst of WS_CALL_BURST; beyond it, TOO_MANY_REQUESTS. */
+  WS_CALL_RATE: z.coerce.number().positive().default(20),
+  WS_CALL_BURST: positiveInt(100),
+  /** Live events one subscription may have waiting; a subscriber that falls further behind is dropped. */
+  LIVE_MAX_QUEUED_EVENTS: positiveInt(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

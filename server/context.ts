@@ -12,6 +12,7 @@ import type { PasswordGate } from './lib/password-gate.ts';
 import type { RateLimits } from './lib/rate-limiter.ts';
 import { hashSessionToken, parseAuthorization, sessionCookieName } from './lib/session-token.ts';
 import type { ConnectionRegistry } from './live/connections.ts';
+import type { LiveConnection } from './live/live-connection.ts';
 import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
@@ -27,7 +28,7 @@ export interface AppDeps {
   /** Group-commits posts; the only path that inserts messages. */
   messageWriter: MessageWriter;
   broadcaster: RoomBroadcaster;
-  /** Open WebSockets by session, so revoking a session closes its sockets. */
+  /** Open WebSockets and SSE streams: their caps, and by session, so revoking a session closes them. */
   connections: ConnectionRegistry;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
@@ -47,15 +48,11 @@ export interface HttpExchange {
   setHeader(name: string, value: string): void;
 }
 
-/** The WebSocket a call arrived on, for flow control and direct delivery; null over HTTP. */
-export interface LiveConnection {
-  socket: WebSocket;
-}
-
 export interface Context extends AppDeps {
   user: SessionUser | null;
   sessionId: number | null;
   http: HttpExchange;
+  /** The WebSocket a call arrived on (its limits, flow control, direct delivery); null over HTTP. */
   connection: LiveConnection | null;
 }
 
@@ -138,8 +135,14 @@ export function createContextFactory(
           ? params.token || undefined
           : requestToken(req.headers.authorization, () => parseCookie(req.headers.cookie ?? ''), client);
       const session = resolveSession(deps, token);
-      deps.connections.add({ socket, userId: session.user?.id ?? null, sessionId: session.sessionId, ip: client.ip });
-      return { ...deps, ...session, http: { ...noHttp, ip: client.ip }, connection: { socket } };
+      // Throws past the per-user cap: tRPC then answers with that error and closes the socket.
+      const connection = deps.connections.open({
+        socket,
+        userId: session.user?.id ?? null,
+        sessionId: session.sessionId,
+        ip: client.ip,
+      });
+      return { ...deps, ...session, http: { ...noHttp, ip: client.ip }, connection };
     }
     const { req, res } = opts;
     const client = clientInfo(req);

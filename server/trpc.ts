@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError, z } from 'zod';
 import type { Context } from './context.ts';
+import { admitLiveCall } from './live/call-guard.ts';
 
 /** Turns zod issues into one readable sentence: "username: at least 3 characters; password: …". */
 export function describeIssues(error: ZodError): string {
@@ -45,9 +46,23 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
+/** Every call over a WebSocket passes its connection's checks first (server/live/call-guard.ts). */
+const liveCalls = t.middleware(async ({ ctx, getRawInput, next }) => {
+  const connection = ctx.connection;
+  if (!connection) return next();
+  await admitLiveCall(ctx, connection, getRawInput);
+  // Counted so that closing the socket (its session ended) waits for the answers in flight.
+  connection.callStarted();
+  try {
+    return await next();
+  } finally {
+    connection.callFinished();
+  }
+});
 
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+export const publicProcedure = t.procedure.use(liveCalls);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) {
     throw new TRPCError({
       code: 'UNAUTHORIZED',

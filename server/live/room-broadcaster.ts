@@ -1,14 +1,11 @@
-import type { WebSocket } from 'ws';
 import type { EventBus, RoomEvent } from '../bus/event-bus.ts';
-
-/** A connection whose unsent data exceeds this is dropped rather than slowing everyone else. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
+import type { LiveConnection } from './live-connection.ts';
+import { type SubscriptionTag, subscriptionKey, trackedDataFrame } from './trpc-wire.ts';
 
 export interface DirectSubscriber {
-  socket: WebSocket;
-  /** The tRPC request id the client gave this subscription, and its jsonrpc tag if it sent one. */
-  id: number | string;
-  jsonrpc: string | undefined;
+  connection: LiveConnection;
+  /** How the client addressed this subscription (its request id and jsonrpc tag). */
+  tag: SubscriptionTag;
   /** The seq of the newest message this subscriber has been sent. */
   lastSeq: number;
 }
@@ -19,9 +16,9 @@ export interface DirectSubscriber {
  * against abort, response transform, encode: about 45 µs per subscriber per message here).
  * Instead each message is serialized ONCE, framed once per distinct request id, and written to
  * every subscribed socket in one synchronous loop, in the exact wire format tRPC's wsLink expects
- * for a tracked event (`@trpc/server` 11.22.1). The benchmark measured 21% of a raw `ws` broadcast
- * through the generators and 70–84% with this path. Catch-up, presence, typing and reset still
- * travel through tRPC.
+ * for a tracked event (built in trpc-wire.ts, checked byte for byte by tests/wire-format.test.ts).
+ * The benchmark measured 21% of a raw `ws` broadcast through the generators and 70–84% with this
+ * path. Catch-up, presence, typing and reset still travel through tRPC.
  */
 export class RoomBroadcaster {
   private readonly rooms = new Map<string, { subscribers: Set<DirectSubscriber>; unsubscribe: () => void }>();
@@ -56,31 +53,32 @@ export class RoomBroadcaster {
   private deliver(subscribers: Set<DirectSubscriber>, event: RoomEvent): void {
     if (event.type !== 'message') return;
     const seq = event.message.seq;
-    const trackedId = JSON.stringify(String(seq));
-    const payload = `{"id":${trackedId},"data":${JSON.stringify(event)}}`;
+    const trackedId = String(seq);
     const frames = new Map<string, Buffer>();
     for (const subscriber of subscribers) {
       if (seq <= subscriber.lastSeq) continue;
-      if (seq > subscriber.lastSeq + 1 || subscriber.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-        // A gap cannot happen with the in-process bus (it publishes in commit order); if a future
-        // bus reorders, or the client stops reading, drop the connection: the client reconnects
-        // and resumes from the last seq it holds, through the database.
+      const { connection } = subscriber;
+      // An ending connection (its session was revoked) gets nothing more; it is closing.
+      if (connection.ended) {
         subscribers.delete(subscriber);
-        subscriber.socket.terminate();
         continue;
       }
-      const key = `${typeof subscriber.id}:${subscriber.id}:${subscriber.jsonrpc ?? ''}`;
+      if (seq > subscriber.lastSeq + 1 || connection.tooSlow()) {
+        // A gap cannot happen with the in-process bus (it publishes in commit order); if a future
+        // bus reorders, or the client stops reading (tooSlow dropped it), the client reconnects
+        // and resumes from the last seq it holds, through the database.
+        subscribers.delete(subscriber);
+        connection.drop();
+        continue;
+      }
+      const key = subscriptionKey(subscriber.tag);
       // Most clients number their requests from 1, so the same frame usually serves many sockets.
       let frame = frames.get(key);
       if (!frame) {
-        const jsonrpc = subscriber.jsonrpc === undefined ? '' : `"jsonrpc":${JSON.stringify(subscriber.jsonrpc)},`;
-        frame = Buffer.from(
-          // Byte for byte what tRPC itself writes for a tracked yield (same key order).
-          `{"id":${JSON.stringify(subscriber.id)},${jsonrpc}"result":{"type":"data","data":${payload},"id":${trackedId}}}`,
-        );
+        frame = Buffer.from(trackedDataFrame(subscriber.tag, trackedId, event));
         frames.set(key, frame);
       }
-      subscriber.socket.send(frame, { binary: false });
+      connection.socket.send(frame, { binary: false });
       subscriber.lastSeq = seq;
     }
   }

@@ -1,12 +1,13 @@
-import { tracked } from '@trpc/server';
+import { TRPCError, tracked } from '@trpc/server';
 import type { RoomEvent } from '../bus/event-bus.ts';
 import type { Context } from '../context.ts';
 import { createAsyncQueue } from '../lib/async-queue.ts';
 import type { MessageDto } from '../schemas.ts';
 import { listMessages } from '../store/messages.ts';
 import { getRoomLastSeq, type RoomRow } from '../store/rooms.ts';
-import { type DirectSubscriber, MAX_BUFFERED_BYTES } from './room-broadcaster.ts';
-import type { SubscriptionTag } from './ws-encoder.ts';
+import type { SubscriptionSlot } from './live-connection.ts';
+import type { DirectSubscriber } from './room-broadcaster.ts';
+import type { SubscriptionTag } from './trpc-wire.ts';
 
 /** Further back than this, a resuming client is told to refetch history instead of being replayed. */
 export const MAX_REPLAY = 1000;
@@ -32,46 +33,71 @@ const trackMessage = (message: MessageDto) =>
  */
 const trackState = <T extends RoomEvent | ResetEvent>(lastSeq: number, event: T) => tracked(String(lastSeq), event);
 
+type LiveContext = Context & { user: NonNullable<Context['user']>; subscriptionTag: SubscriptionTag | undefined };
+
 /**
- * A member's live view of one room (the caller checked membership): every message after
- * `lastEventId` exactly once and in seq
- * order, then live messages, presence and typing changes.
+ * Takes the slot a live subscription needs before it starts: on a WebSocket, one of the socket's
+ * subscription slots (one per `resource`, a capped number in all); over SSE, one of the user's and
+ * the IP's live connections. Throws a clear error when none is free.
+ */
+export function claimSubscriptionSlot(
+  ctx: LiveContext,
+  resource: string,
+  signal: AbortSignal | undefined,
+): SubscriptionSlot {
+  const stopped = signal ?? new AbortController().signal;
+  if (ctx.connection) return ctx.connection.claimSubscription(ctx.subscriptionTag, resource, stopped);
+  return ctx.connections.openStream({ userId: ctx.user.id, sessionId: ctx.sessionId, ip: ctx.http.ip }, stopped);
+}
+
+/**
+ * A member's live view of one room (the caller checked membership and claimed `slot`): every
+ * message after `lastEventId` exactly once and in seq order, then live messages, presence and
+ * typing changes.
  *
  * Order of operations is what makes it gap-free: subscribe to the bus first (buffering), then read
  * the room's head and backlog from the database, then drain the buffer, dropping any message whose
  * seq was already sent. An unknown, malformed or future lastEventId (e.g. the database was
  * restored from a backup) and one more than MAX_REPLAY behind get a `reset`: the client refetches
  * history and the stream continues live from the current head.
+ *
+ * Memory is bounded per subscription: the replay on a WebSocket takes the socket's catch-up turn
+ * (one subscription at a time) and waits for the socket to drain before each message, so it holds
+ * at most one page; over SSE tRPC pulls from this generator only as fast as the response drains.
+ * Live events wait in a queue of at most LIVE_MAX_QUEUED_EVENTS; a subscriber that falls further
+ * behind is dropped and resumes from its last event id.
  */
 export async function* streamRoomEvents(
-  ctx: Context & { user: NonNullable<Context['user']>; subscriptionTag: SubscriptionTag | undefined },
+  ctx: LiveContext,
   room: RoomRow,
   lastEventId: string | null | undefined,
-  signal: AbortSignal | undefined,
+  slot: SubscriptionSlot,
 ) {
-  const queue = createAsyncQueue<RoomEvent>(signal);
+  const { signal } = slot;
+  const connection = ctx.connection;
+  const queue = createAsyncQueue<RoomEvent>(signal, {
+    limit: ctx.connections.settings.maxQueuedEvents,
+    // On a WebSocket the client reconnects and resumes every subscription; over SSE the stream
+    // ends with a retryable error below and EventSource reconnects with Last-Event-ID.
+    onOverflow: () => connection?.drop(),
+  });
   // Once `live.direct` is set, the room broadcaster delivers this subscriber's messages itself.
   const live: { direct: DirectSubscriber | null } = { direct: null };
   let leaveDirect = () => {};
   const unsubscribe = ctx.bus.subscribe(room.name, (event) => {
     if (live.direct === null || event.type !== 'message') queue.push(event);
   });
-  signal?.addEventListener('abort', () => leaveDirect(), { once: true });
+  signal.addEventListener('abort', () => leaveDirect(), { once: true });
   const release = ctx.presence.connect(room.name, ctx.user.username);
-  const connection = ctx.connection;
-  const tooSlow = () => {
-    if (!connection || connection.socket.bufferedAmount <= MAX_BUFFERED_BYTES) return false;
-    connection.socket.terminate();
-    return true;
-  };
+  const stopped = () => signal.aborted || connection?.ended === true || queue.overflowed;
   /**
    * Hands live messages to the broadcaster once nothing is pending for this subscriber, so the
    * hand-over cannot reorder anything: everything yielded so far was already written by tRPC.
    */
   const goDirect = (lastSeq: number) => {
     const tag = ctx.subscriptionTag;
-    if (live.direct !== null || connection === null || !tag || queue.size() > 0 || signal?.aborted) return;
-    live.direct = { socket: connection.socket, id: tag.id, jsonrpc: tag.jsonrpc, lastSeq };
+    if (live.direct !== null || connection === null || !tag || queue.size() > 0 || stopped()) return;
+    live.direct = { connection, tag, lastSeq };
     leaveDirect = ctx.broadcaster.add(room.name, live.direct);
   };
 
@@ -89,14 +115,23 @@ export async function* streamRoomEvents(
     }
 
     // Backlog (and any gap a reordering bus could leave): read from the database, the source of truth.
-    const catchUp = function* (untilSeq: number) {
-      while (lastSeq < untilSeq) {
-        const page = listMessages(ctx.db, room, { after: lastSeq, limit: BACKFILL_PAGE });
-        for (const message of page.messages) {
-          yield trackMessage(message);
-          lastSeq = message.seq;
+    const catchUp = async function* (untilSeq: number) {
+      if (lastSeq >= untilSeq) return;
+      const endTurn = connection ? await connection.catchUpTurn(signal) : () => {};
+      if (!endTurn) return;
+      try {
+        while (lastSeq < untilSeq) {
+          const page = listMessages(ctx.db, room, { after: lastSeq, limit: BACKFILL_PAGE });
+          for (const message of page.messages) {
+            // A replay must not pile up in the socket's buffer, whatever the cap says.
+            if (connection && !(await connection.drained(signal))) return;
+            yield trackMessage(message);
+            lastSeq = message.seq;
+          }
+          if (!page.hasMore) break;
         }
-        if (!page.hasMore) break;
+      } finally {
+        endTurn();
       }
     };
     yield* catchUp(head);
@@ -110,15 +145,17 @@ export async function* streamRoomEvents(
       sentState[key] = value;
       return true;
     };
-    const presence = { type: 'presence', online: ctx.presence.online(room.name) } satisfies RoomEvent;
-    changed(presence);
-    yield trackState(lastSeq, presence);
-    const typing = { type: 'typing', usernames: ctx.typing.typing(room.name) } satisfies RoomEvent;
-    if (changed(typing)) yield trackState(lastSeq, typing);
+    if (!stopped()) {
+      const presence = { type: 'presence', online: ctx.presence.online(room.name) } satisfies RoomEvent;
+      changed(presence);
+      yield trackState(lastSeq, presence);
+      const typing = { type: 'typing', usernames: ctx.typing.typing(room.name) } satisfies RoomEvent;
+      if (changed(typing)) yield trackState(lastSeq, typing);
+      goDirect(lastSeq);
+    }
 
-    goDirect(lastSeq);
     for await (const event of queue) {
-      if (tooSlow()) return;
+      if (connection?.ended || connection?.tooSlow()) return;
       if (live.direct !== null) lastSeq = live.direct.lastSeq;
       if (event.type !== 'message') {
         if (changed(event)) yield trackState(lastSeq, event);
@@ -127,15 +164,25 @@ export async function* streamRoomEvents(
       const { seq } = event.message;
       if (seq <= lastSeq) continue;
       if (seq > lastSeq + 1) yield* catchUp(seq - 1);
+      if (stopped()) return;
       if (seq <= lastSeq) continue;
       // The bus's own event object, shared by every subscriber: the WebSocket encoder serializes it once.
       yield tracked(String(seq), event);
       lastSeq = seq;
       goDirect(lastSeq);
     }
+    if (queue.overflowed) {
+      throw new TRPCError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Fell too far behind the room; reconnect to resume from the last event id',
+      });
+    }
+    // Over SSE, say why the stream ends (e.g. the session was revoked); a WebSocket is closing anyway.
+    if (!connection && signal.reason instanceof TRPCError) throw signal.reason;
   } finally {
     leaveDirect();
     unsubscribe();
     release();
+    slot.release();
   }
 }

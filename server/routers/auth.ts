@@ -132,7 +132,11 @@ export const authRouter = router({
     // z.void() input rejects as malformed JSON.
     .output(okSchema)
     .mutation(({ ctx }) => {
-      if (ctx.sessionId !== null) deleteSession(ctx.db, ctx.sessionId);
+      if (ctx.sessionId !== null) {
+        deleteSession(ctx.db, ctx.sessionId);
+        // Its WebSockets close too (after answering this call, if it came over one of them).
+        ctx.connections.closeSessions([ctx.sessionId]);
+      }
       ctx.http.clearSessionCookie();
       return { ok: true as const };
     }),

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { streamRoomEvents } from '../live/room-events.ts';
-import { readSubscriptionTag } from '../live/ws-encoder.ts';
+import { claimSubscriptionSlot, streamRoomEvents } from '../live/room-events.ts';
+import { readSubscriptionTag } from '../live/trpc-wire.ts';
 import { memberPaging, pageOutput, roomListPaging, roomNameSchema, roomSummarySchema } from '../schemas.ts';
 import { countRooms, findRoom, getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
 import { authedProcedure, router } from '../trpc.ts';
@@ -123,7 +123,8 @@ export const roomsRouter = router({
     .subscription(({ ctx, input, signal }) => {
       const room = requireRoom(ctx, input.room);
       requireMembership(ctx, room, 'before following it');
-      return streamRoomEvents(ctx, room, input.lastEventId, signal);
+      const slot = claimSubscriptionSlot(ctx, `room "${room.name}"`, signal);
+      return streamRoomEvents(ctx, room, input.lastEventId, slot);
     }),
 
   typing: authedProcedure

@@ -15,8 +15,10 @@ const messageColumns = {
 
 type MessageRow = { id: number; seq: number; author: string; text: string; createdAt: Date; clientId: string | null };
 
+/** Same key order as a freshly posted message, so history and live frames of a message are identical. */
 function toDto(room: string, row: MessageRow): MessageDto {
-  return { ...row, room, createdAt: row.createdAt.toISOString() };
+  const { id, seq, author, text, createdAt, clientId } = row;
+  return { id, room, seq, author, text, createdAt: createdAt.toISOString(), clientId };
 }
 
 export interface PageRequest {

@@ -33,12 +33,32 @@ export function findSessionUser(
   return row && { sessionId: row.sessionId, user: { id: row.id, username: row.username } };
 }
 
+// Every call on a WebSocket re-checks its session (a primary-key lookup): prepared once per database.
+const activeSessionQuery = perDatabase((db) =>
+  db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.id, sql.placeholder('sessionId')), gt(sessions.expiresAt, sql.placeholder('nowMs'))))
+    .prepare(),
+);
+
+/** Whether the session still exists and has not expired. */
+export function isSessionActive(db: Db, sessionId: number, now: Date): boolean {
+  return activeSessionQuery(db).get({ sessionId, nowMs: now.getTime() }) !== undefined;
+}
+
 export function deleteSession(db: Db, sessionId: number): void {
   db.delete(sessions).where(eq(sessions.id, sessionId)).run();
 }
 
-export function deleteExpiredSessions(db: Db, now: Date): number {
-  return db.delete(sessions).where(lte(sessions.expiresAt, now)).run().changes;
+/** Deletes expired sessions and returns their ids, so their live connections can be closed. */
+export function deleteExpiredSessions(db: Db, now: Date): number[] {
+  return db
+    .delete(sessions)
+    .where(lte(sessions.expiresAt, now))
+    .returning({ id: sessions.id })
+    .all()
+    .map((row) => row.id);
 }
 
 /**
