@@ -77,3 +77,21 @@ export function countStatuses(answers: readonly { status: number }[]): Record<nu
   for (const { status } of answers) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * Settles a flood of calls on one socket: the answers that came back, and how many calls were cut
+ * off because the server closed the socket (a flood beyond the connection's frame budget is closed
+ * with 1008, see docs/limits-live.md).
+ */
+export async function settleFlood(
+  socket: RawTrpcSocket,
+  calls: readonly Promise<RawAnswer>[],
+): Promise<{ counts: Record<number, number>; cutOff: number }> {
+  const settled = await Promise.allSettled(calls);
+  const answers = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const cutOff = settled.length - answers.length;
+  if (cutOff > 0 && socket.closeCode !== 1008) {
+    throw new Error(`${cutOff} calls failed but the socket was not closed for flooding (${socket.closeCode})`);
+  }
+  return { counts: countStatuses(answers), cutOff };
+}
