@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { defaultMigrationsDir } from '../store/migrations-dir.ts';
 import * as schema from './schema.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -14,13 +14,12 @@ export interface Database_ {
   close(): void;
 }
 
-const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
-
 /**
  * Opens (creating if needed) the SQLite file, sets the pragmas the app relies on and applies
- * pending migrations. `:memory:` gives a throw-away database, as the brief's in-memory mode.
+ * pending migrations from `migrationsFolder` (drizzle/sqlite). `:memory:` gives a throw-away
+ * database, as the brief's in-memory mode.
  */
-export function openDatabase(path: string): Database_ {
+export function openDatabase(path: string, migrationsFolder = defaultMigrationsDir('sqlite')): Database_ {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new Database(path);
   // WAL lets readers run while a write commits; FULL makes every acknowledged commit durable

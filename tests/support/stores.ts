@@ -1,0 +1,93 @@
+import { describe, test } from 'vitest';
+import { openPostgresStore } from '../../server/store/postgres/postgres-store.ts';
+import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../server/store/store.ts';
+import { createTestDatabase, describePostgres, type TestDatabase } from './postgres.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
+
+/**
+ * The backend a whole suite runs on when it does not loop over both: TEST_STORE=postgres
+ * (default sqlite). Meant for running the API suite once per backend (e.g. two vitest projects).
+ */
+export function suiteBackend(): Backend {
+  const value = process.env.TEST_STORE || 'sqlite';
+  if (value !== 'sqlite' && value !== 'postgres') throw new Error(`TEST_STORE must be sqlite or postgres, not ${value}`);
+  return value;
+}
+
+/** The file's PostgreSQL database, created on first use only (SQLite-only tests never touch PostgreSQL). */
+export interface LazyTestDatabase {
+  get(): Promise<TestDatabase>;
+}
+
+export interface StoreFixtures {
+  /** Which backend `store` and `openStore` use; `describeEachBackend` sets it per describe. */
+  backend: Backend;
+  /** This file's PostgreSQL database (file scope). */
+  postgres: LazyTestDatabase;
+  /**
+   * Opens a Store on this test's database, empty at the test's start (ids from 1). Each call opens
+   * one more Store on the same database: on PostgreSQL a separate pool, as another server process
+   * would have. All are closed after the test.
+   */
+  openStore: (options?: { poolSize?: number }) => Promise<Store>;
+  /** The first Store of openStore. */
+  store: Store;
+}
+
+export const storeTest = test.extend<StoreFixtures>({
+  backend: 'sqlite',
+  postgres: [
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
+    async ({}, use) => {
+      let database: Promise<TestDatabase> | undefined;
+      await use({
+        get: () => {
+          database ??= createTestDatabase();
+          return database;
+        },
+      });
+      if (database) await (await database).drop();
+    },
+    { scope: 'file' },
+  ],
+  openStore: async ({ backend, postgres }, use) => {
+    const opened: Store[] = [];
+    let fresh: Promise<TestDatabase> | undefined;
+    await use(async (options) => {
+      let store: Store;
+      if (backend === 'sqlite') {
+        // One SQLite database per test: the first Store is a fresh in-memory database, and there is
+        // no second process to share it with.
+        if (opened.length > 0) throw new Error('openStore: one SQLite store per test');
+        store = openSqliteStore({ path: ':memory:' });
+      } else {
+        fresh ??= postgres.get().then(async (database) => {
+          await database.reset();
+          return database;
+        });
+        const database = await fresh;
+        store = await openPostgresStore({ url: database.url, poolSize: options?.poolSize ?? 4 });
+      }
+      opened.push(store);
+      return store;
+    });
+    await Promise.all(opened.map((store) => store.close()));
+  },
+  store: async ({ openStore }, use) => {
+    await use(await openStore());
+  },
+});
+
+/** Declares the same tests once per backend, each in its own describe with storeTest's backend set. */
+export function describeEachBackend(title: string, body: (backend: Backend) => void): void {
+  for (const backend of BACKENDS) {
+    const describeOn = backend === 'postgres' ? describePostgres : describe;
+    describeOn(`${title} (${backend})`, () => {
+      storeTest.override({ backend });
+      body(backend);
+    });
+  }
+}
