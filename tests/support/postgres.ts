@@ -93,7 +93,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await sweep;
   created += 1;
   const name = `${PREFIX}${process.pid}_${created}_${randomBytes(3).toString('hex')}`;
-  await admin((client) => client.query(`create database "${name}"`));
+  await admin(async (client) => {
+    // A linguistic collation (ICU en-US), as many production servers have (en_US.UTF-8): it would
+    // sort "Bob" after "alice" and ignore "-" and "_", so the tests prove that the schema's byte-order
+    // columns keep lists ordered as SQLite orders them. Plain CREATE where ICU is missing.
+    try {
+      await client.query(
+        `create database "${name}" template template0 locale_provider icu icu_locale 'en-US' locale 'C.UTF-8'`,
+      );
+    } catch {
+      await client.query(`create database "${name}"`);
+    }
+  });
   const url = databaseUrl(name);
   return {
     name,

@@ -13,7 +13,8 @@ export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
  */
 export function suiteBackend(): Backend {
   const value = process.env.TEST_STORE || 'sqlite';
-  if (value !== 'sqlite' && value !== 'postgres') throw new Error(`TEST_STORE must be sqlite or postgres, not ${value}`);
+  if (value !== 'sqlite' && value !== 'postgres')
+    throw new Error(`TEST_STORE must be sqlite or postgres, not ${value}`);
   return value;
 }
 
@@ -28,11 +29,12 @@ export interface StoreFixtures {
   /** This file's PostgreSQL database (file scope). */
   postgres: LazyTestDatabase;
   /**
-   * Opens a Store on this test's database, empty at the test's start (ids from 1). Each call opens
-   * one more Store on the same database: on PostgreSQL a separate pool, as another server process
-   * would have. All are closed after the test.
+   * Opens a Store on this test's database, empty at the test's start (ids from 1). Each further call
+   * opens one more Store on the same database (on PostgreSQL a separate pool, as another server
+   * process would have), or with `fresh: true` on an emptied one (SQLite: a new database). All are
+   * closed after the test.
    */
-  openStore: (options?: { poolSize?: number }) => Promise<Store>;
+  openStore: (options?: { poolSize?: number; fresh?: boolean }) => Promise<Store>;
   /** The first Store of openStore. */
   store: Store;
 }
@@ -55,20 +57,16 @@ export const storeTest = test.extend<StoreFixtures>({
   ],
   openStore: async ({ backend, postgres }, use) => {
     const opened: Store[] = [];
-    let fresh: Promise<TestDatabase> | undefined;
     await use(async (options) => {
+      const fresh = options?.fresh === true || opened.length === 0;
       let store: Store;
       if (backend === 'sqlite') {
-        // One SQLite database per test: the first Store is a fresh in-memory database, and there is
-        // no second process to share it with.
-        if (opened.length > 0) throw new Error('openStore: one SQLite store per test');
+        // In memory: a second store on the same database would need a file, which no test needs.
+        if (!fresh) throw new Error('openStore: a second SQLite store must be fresh');
         store = openSqliteStore({ path: ':memory:' });
       } else {
-        fresh ??= postgres.get().then(async (database) => {
-          await database.reset();
-          return database;
-        });
-        const database = await fresh;
+        const database = await postgres.get();
+        if (fresh) await database.reset();
         store = await openPostgresStore({ url: database.url, poolSize: options?.poolSize ?? 4 });
       }
       opened.push(store);

@@ -73,7 +73,9 @@ export function toStoreError(error: unknown): unknown {
   if (error instanceof StoreUnavailableError) return error;
   const driverError = unwrapDriverError(error);
   const reason = unavailableReason(driverError);
-  return reason === undefined ? driverError : new StoreUnavailableError(`PostgreSQL: ${reason}`, { cause: driverError });
+  return reason === undefined
+    ? driverError
+    : new StoreUnavailableError(`PostgreSQL: ${reason}`, { cause: driverError });
 }
 
 /** Awaits database work, rejecting with toStoreError's answer. */

@@ -1,5 +1,5 @@
-import type { Store } from '../store.ts';
 import { defaultMigrationsDir } from '../migrations-dir.ts';
+import type { Store } from '../store.ts';
 import { guarded } from './errors.ts';
 import { pgMessageStore } from './messages.ts';
 import { createPool, drizzleOver, migrateWithLock } from './open.ts';

@@ -4,9 +4,8 @@ import type { RoomStore, RoomSummary } from '../store.ts';
 import { guarded } from './errors.ts';
 import type { PgDb } from './open.ts';
 
-const memberCount = sql<number>`(select count(*) from ${memberships} where ${memberships.roomId} = ${rooms.id})`.mapWith(
-  Number,
-);
+const memberCount =
+  sql<number>`(select count(*) from ${memberships} where ${memberships.roomId} = ${rooms.id})`.mapWith(Number);
 
 const summaryColumns = {
   name: rooms.name,
@@ -41,7 +40,11 @@ const roomColumns = { id: rooms.id, name: rooms.name };
 
 export function pgRoomStore(db: PgDb): RoomStore {
   // Every room-scoped call looks its room up, and every post checks membership.
-  const byName = db.select(roomColumns).from(rooms).where(eq(rooms.name, sql.placeholder('name'))).prepare('atlas_room_by_name');
+  const byName = db
+    .select(roomColumns)
+    .from(rooms)
+    .where(eq(rooms.name, sql.placeholder('name')))
+    .prepare('atlas_room_by_name');
   const membership = db
     .select({ userId: memberships.userId })
     .from(memberships)

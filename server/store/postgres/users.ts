@@ -14,8 +14,7 @@ export function pgUserStore(db: PgDb): UserStore {
     .where(eq(sql`lower(${users.username})`, sql.placeholder('lower')))
     .prepare('atlas_user_by_name');
   return {
-    findByUsername: (username) =>
-      guarded(async () => (await byName.execute({ lower: username.toLowerCase() }))[0]),
+    findByUsername: (username) => guarded(async () => (await byName.execute({ lower: username.toLowerCase() }))[0]),
     // ON CONFLICT DO NOTHING, like SQLite: a taken name takes an id from the sequence on both.
     insert: (username, passwordHash) =>
       guarded(
@@ -35,7 +34,9 @@ export function pgSessionStore(db: PgDb): SessionStore {
     .select({ sessionId: sessions.id, id: users.id, username: users.username })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(sql`${sessions.tokenHash} = ${sql.placeholder('tokenHash')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`)
+    .where(
+      sql`${sessions.tokenHash} = ${sql.placeholder('tokenHash')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`,
+    )
     .prepare('atlas_session_user');
   const ids = (rows: { id: number }[]) => rows.map((row) => row.id);
   return {

@@ -1,5 +1,4 @@
 import { openDatabase } from '../../db/client.ts';
-import type { Store } from '../store.ts';
 import { insertMessage, insertMessages, listMessages } from '../messages.ts';
 import { defaultMigrationsDir } from '../migrations-dir.ts';
 import {
@@ -12,7 +11,14 @@ import {
   listRoomSummaries,
 } from '../rooms.ts';
 import { deleteSession, findSessionUser } from '../sessions.ts';
-import { memberMessageCounts, roomMessageCounts, userMessageCount, userMessageCounts, userRoomCounts } from '../stats.ts';
+import {
+  memberMessageCounts,
+  roomMessageCounts,
+  userMessageCount,
+  userMessageCounts,
+  userRoomCounts,
+} from '../stats.ts';
+import type { Store } from '../store.ts';
 import { findUserByUsername, insertUser } from '../users.ts';
 import { settled } from './errors.ts';
 import {
