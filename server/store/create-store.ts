@@ -8,6 +8,8 @@ export interface CreateStoreOptions {
   migrationsDir?: string;
   /** A pooled PostgreSQL connection failed while idle; the pool replaces it. For the log. */
   onConnectionError?: (error: Error) => void;
+  /** A PostgreSQL post batch was retried after a deadlock or serialization failure. For the log. */
+  onRetry?: (sqlState: string, attempt: number) => void;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function createStore(
       poolSize: config.DATABASE_POOL_SIZE,
       migrationsDir: folder('postgres'),
       onConnectionError: options.onConnectionError,
+      onRetry: options.onRetry,
     });
   }
   return openSqliteStore({ path: config.DATABASE_PATH, migrationsDir: folder('sqlite') });

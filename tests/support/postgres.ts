@@ -130,3 +130,53 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+export interface HeldLock {
+  /** How many sessions of this database wait on a lock right now (behind this one, or queued behind those). */
+  waiters(): Promise<number>;
+  /** Ends the transaction (rollback) and the connection. */
+  release(): Promise<void>;
+  /** The backend pid holding the lock. */
+  pid: number;
+}
+
+/**
+ * Runs `lockSql` (e.g. `select 1 from rooms where id = $1 for update`) in a transaction left open on
+ * its own connection, so other sessions queue behind it: a deterministic way to make concurrent
+ * writers meet at the same moment, or to keep a query in flight.
+ */
+export async function holdLock(url: string, lockSql: string, params: unknown[] = []): Promise<HeldLock> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  await client.query('begin');
+  await client.query(lockSql, params);
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const pid = rows[0]?.pid as number;
+  return {
+    pid,
+    async waiters() {
+      const result = await client.query<{ n: string }>(
+        `select count(*) as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+      );
+      return Number(result.rows[0]?.n);
+    },
+    async release() {
+      await client.query('rollback').catch(() => {});
+      await client.end().catch(() => {});
+    },
+  };
+}
+
+/** Terminates every connection a Store opened to `database` (its pool's, application_name atlas-chat). */
+export async function terminateStoreConnections(database: string): Promise<number> {
+  return admin(async (client) => {
+    const { rows } = await client.query<{ terminated: boolean }>(
+      `select pg_terminate_backend(pid) as terminated from pg_stat_activity
+        where datname = $1 and application_name = 'atlas-chat' and pid <> pg_backend_pid()`,
+      [database],
+    );
+    return rows.filter((row) => row.terminated).length;
+  });
+}

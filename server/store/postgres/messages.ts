@@ -40,7 +40,11 @@ type InsertRow = { out_kind: string; out_id: string | null; out_seq: string | nu
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 4;
 
-export function pgMessageStore(db: PgDb, pool: pg.Pool): MessageStore {
+export function pgMessageStore(
+  db: PgDb,
+  pool: pg.Pool,
+  onRetry: (sqlState: string, attempt: number) => void = () => {},
+): MessageStore {
   const page = (cursor: SQL | undefined, order: SQL, name: string) =>
     db
       .select(messageColumns)
@@ -71,6 +75,7 @@ export function pgMessageStore(db: PgDb, pool: pg.Pool): MessageStore {
       } catch (error) {
         const state = sqlState(error);
         if (attempt >= MAX_ATTEMPTS || state === undefined || !RETRYABLE.has(state)) throw error;
+        onRetry(state, attempt);
       }
     }
   }

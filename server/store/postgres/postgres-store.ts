@@ -16,6 +16,11 @@ export interface PostgresStoreOptions {
   migrationsDir?: string;
   /** A pooled connection failed while idle (logged; the pool replaces it on the next query). */
   onConnectionError?: (error: Error) => void;
+  /**
+   * A post batch hit a deadlock (40P01) or serialization failure (40001) and runs again: not
+   * expected (every lock is taken in one order), so worth a warning in the log.
+   */
+  onRetry?: (sqlState: string, attempt: number) => void;
 }
 
 /** host:port/database, never the user or password: for logs. */
@@ -48,7 +53,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     users: pgUserStore(db),
     sessions: pgSessionStore(db),
     rooms: pgRoomStore(db),
-    messages: pgMessageStore(db, pool),
+    messages: pgMessageStore(db, pool, options.onRetry),
     stats: pgStatsStore(db),
     ping: () =>
       guarded(async () => {
