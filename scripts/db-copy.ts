@@ -72,7 +72,9 @@ async function main(): Promise<number> {
       console.error(`refused: ${error.message}`);
       return 1;
     }
-    console.error(`copy failed, no data was written to the target: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `copy failed, no data was written to the target: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   }
 }

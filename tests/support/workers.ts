@@ -9,7 +9,10 @@ export type { WorkerJob, WorkerPost, WorkerReport } from './store-worker.ts';
  * all have opened their stores, runs `afterGo` (e.g. release a lock they are queued on), and resolves
  * to their reports in job order.
  */
-export async function runWorkers(jobs: WorkerJob[], afterGo: () => Promise<void> = async () => {}): Promise<WorkerReport[]> {
+export async function runWorkers(
+  jobs: WorkerJob[],
+  afterGo: () => Promise<void> = async () => {},
+): Promise<WorkerReport[]> {
   const children = jobs.map((job) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/store-worker.ts', JSON.stringify(job)], {
       stdio: ['pipe', 'pipe', 'pipe'],
