@@ -10,6 +10,7 @@ import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
 import type { InsertResult, MessageDto, RoomRow, Store } from '../server/store/store.ts';
 import { createTestDatabase, describePostgres, holdLock, terminateStoreConnections } from './support/postgres.ts';
 import { storeTest } from './support/stores.ts';
+import { startTcpProxy } from './support/tcp-proxy.ts';
 import { runWorkers, type WorkerPost, type WorkerReport } from './support/workers.ts';
 
 const test = storeTest;
@@ -364,6 +365,53 @@ describePostgres('PostgreSQL unavailable', () => {
 
     expect(await store.rooms.lastSeq(room.id)).toBe(0);
     expect(await post('kept')).toMatchObject({ kind: 'inserted', message: { seq: 1, text: 'kept' } });
+  });
+});
+
+describePostgres('PostgreSQL going away and coming back', () => {
+  test.override({ backend: 'postgres' });
+
+  test('while the server is gone every call rejects with StoreUnavailableError; once back, the store recovers', async ({
+    openStore,
+    postgres,
+  }) => {
+    const database = await postgres.get();
+    await openStore(); // empties the database and applies migrations
+    const target = new URL(database.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const errors: Error[] = [];
+    const store = await openPostgresStore({
+      url: viaProxy.toString(),
+      poolSize: 2,
+      connectTimeoutMs: 1000,
+      onConnectionError: (error) => errors.push(error),
+    });
+    try {
+      const alice = await store.users.insert('alice', 'h');
+      if (!alice) throw new Error('no user');
+      const { room } = await store.rooms.join(alice.id, 'general', new Date());
+      const post = (text: string) =>
+        store.messages.insertOne({ room, author: alice, text, clientId: text, now: new Date() });
+      expect(await post('one')).toMatchObject({ kind: 'inserted', message: { seq: 1 } });
+
+      await proxy.stop(); // PostgreSQL "stops": connections cut, nothing listening
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(post('two')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.rooms.find('general')).rejects.toThrow(/database is unavailable/);
+
+      await proxy.hang(); // it accepts connections but never answers: bounded by the connect timeout
+      await expect(store.ping()).rejects.toThrow(/database is unavailable.*connection timeout/);
+
+      await proxy.start(); // back
+      await expect(store.ping()).resolves.toBeUndefined();
+      expect(await post('two')).toMatchObject({ kind: 'inserted', message: { seq: 2 } });
+      expect(await post('one')).toMatchObject({ kind: 'duplicate', message: { seq: 1 } });
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
   });
 });
 

@@ -25,13 +25,15 @@ export interface PoolOptions {
    * listener, node-postgres would throw the 'error' event and kill the process.
    */
   onConnectionError?: (error: Error) => void;
+  /** CONNECT_TIMEOUT_MS unless given (tests shorten it). */
+  connectTimeoutMs?: number;
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.size,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'atlas-chat',

@@ -21,6 +21,8 @@ export interface PostgresStoreOptions {
    * expected (every lock is taken in one order), so worth a warning in the log.
    */
   onRetry?: (sqlState: string, attempt: number) => void;
+  /** How long to wait for a connection before answering "unavailable" (CONNECT_TIMEOUT_MS, 5 s). */
+  connectTimeoutMs?: number;
 }
 
 /** host:port/database, never the user or password: for logs. */
@@ -39,7 +41,12 @@ export function describePostgresUrl(url: string): string {
  * reached. Posts go through atlas_insert_messages (messages.ts), one statement per batch.
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const pool = createPool({ url: options.url, size: options.poolSize, onConnectionError: options.onConnectionError });
+  const pool = createPool({
+    url: options.url,
+    size: options.poolSize,
+    onConnectionError: options.onConnectionError,
+    connectTimeoutMs: options.connectTimeoutMs,
+  });
   try {
     await migrateWithLock(pool, options.migrationsDir ?? defaultMigrationsDir('postgres'));
   } catch (error) {
