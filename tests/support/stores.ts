@@ -89,3 +89,21 @@ export function describeEachBackend(title: string, body: (backend: Backend) => v
     });
   }
 }
+
+export interface TestDatabaseEnv {
+  /** What to add to a test server's environment (startTestServer's `env`). */
+  env: { DATABASE_PATH: string } | { DATABASE_URL: string };
+  /** Removes the database (PostgreSQL: drops it; SQLite: the caller removes its temp directory). */
+  drop(): Promise<void>;
+}
+
+/**
+ * An empty database of `backend` for one test server: for running the API suite on either backend
+ * (startTestServer can take `suiteBackend()` and spread `env` into its configuration, keeping the
+ * same database across restart()).
+ */
+export async function testDatabaseEnv(backend: Backend, sqlitePath: string): Promise<TestDatabaseEnv> {
+  if (backend === 'sqlite') return { env: { DATABASE_PATH: sqlitePath }, drop: async () => {} };
+  const database = await createTestDatabase();
+  return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
+}
