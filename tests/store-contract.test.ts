@@ -184,6 +184,36 @@ describeEachBackend('Store contract', () => {
     expect(await store.rooms.lastSeq(general.id)).toBe(3);
   });
 
+  test('messages: any text round-trips exactly, alone and in a batch', async ({ store }) => {
+    const alice = await user(store, 'alice');
+    const general = await room(store, alice, 'general');
+    // Characters that array literals, SQL strings or JSON would need to escape, and non-ASCII ones.
+    const texts = [
+      'quotes " and \' and `',
+      'braces {a,b} [1,2] and NULL',
+      'back\\slash \\" and \\\\',
+      'line one\nline two\ttabbed\r\n',
+      'émoji 👩‍💻, CJK 漢字, RTL שלום, combining é',
+      ' leading and trailing spaces ',
+      'x'.repeat(4000),
+    ];
+    const results = [
+      ...(await store.messages.insertBatch(texts.map((text, index) => post(general, alice, text, `t${index}`)))),
+      await store.messages.insertOne(post(general, alice, texts[0] as string, 'alone')),
+    ];
+    expect(results.map((result) => (result.kind === 'inserted' ? result.message.text : result.kind))).toEqual([
+      ...texts,
+      texts[0],
+    ]);
+    const stored = await store.messages.list(general, { limit: 100 });
+    expect(stored.messages.map((message) => message.text)).toEqual([...texts, texts[0]]);
+    // And a retry with the same text is recognised as the same post.
+    const retries = await store.messages.insertBatch(
+      texts.map((text, index) => post(general, alice, text, `t${index}`)),
+    );
+    expect(retries.map((result) => result.kind)).toEqual(texts.map(() => 'duplicate'));
+  });
+
   test('messages: a batch answers exactly as the same posts one by one', async ({ store, openStore }) => {
     const script = async (target: Store) => {
       const alice = await user(target, 'alice');
