@@ -64,6 +64,9 @@ describeEachBackend('Store contract', () => {
     expect(await store.sessions.deleteExpired(at(60_000))).toEqual([]);
     expect(await store.sessions.deleteForUser(alice.id)).toEqual([third]);
     expect(await store.sessions.insert(bob.id, 'token-b2', at(60_000))).toBe(5);
+    const many = [];
+    for (let index = 0; index < 5; index += 1) many.push(await store.sessions.insert(bob.id, `bulk-${index}`, at(0)));
+    expect(await store.sessions.deleteExpired(at(0))).toEqual(many);
   });
 
   test('rooms: join creates once, membership, members in join order, summaries', async ({ store }) => {

@@ -52,9 +52,9 @@ export interface SessionStore {
   /** The user behind a token hash, when the session exists and expires after `now`. */
   findUser(tokenHash: string, now: Date): Promise<{ sessionId: number; user: SessionUser } | undefined>;
   delete(sessionId: number): Promise<void>;
-  /** Ends every session of a user (but one, e.g. the caller's own); resolves to the ids ended. */
+  /** Ends every session of a user (but one, e.g. the caller's own); resolves to the ids ended, ascending. */
   deleteForUser(userId: number, options?: { exceptSessionId?: number }): Promise<number[]>;
-  /** Ends the sessions that expired at or before `now`; resolves to their ids. */
+  /** Ends the sessions that expired at or before `now`; resolves to their ids, ascending. */
   deleteExpired(now: Date): Promise<number[]>;
 }
 

@@ -38,7 +38,7 @@ export function pgSessionStore(db: PgDb): SessionStore {
       sql`${sessions.tokenHash} = ${sql.placeholder('tokenHash')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`,
     )
     .prepare('atlas_session_user');
-  const ids = (rows: { id: number }[]) => rows.map((row) => row.id);
+  const ids = (rows: { id: number }[]) => rows.map((row) => row.id).sort((a, b) => a - b);
   return {
     insert: (userId, tokenHash, expiresAt) =>
       guarded(async () => {

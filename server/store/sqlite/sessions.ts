@@ -16,7 +16,8 @@ export function deleteSessionsForUser(db: Db, userId: number, exceptSessionId: n
     .where(and(eq(sessions.userId, userId), except))
     .returning({ id: sessions.id })
     .all()
-    .map((row) => row.id);
+    .map((row) => row.id)
+    .sort((a, b) => a - b);
 }
 
 export function deleteExpiredSessionsReturningIds(db: Db, now: Date): number[] {
@@ -25,7 +26,8 @@ export function deleteExpiredSessionsReturningIds(db: Db, now: Date): number[] {
     .where(lte(sessions.expiresAt, now))
     .returning({ id: sessions.id })
     .all()
-    .map((row) => row.id);
+    .map((row) => row.id)
+    .sort((a, b) => a - b);
 }
 
 export function setPasswordHash(db: Db, userId: number, passwordHash: string): void {
