@@ -23,7 +23,9 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { InProcessEventBus } from '../server/bus/event-bus.ts';
+import { openDatabase } from '../server/db/client.ts';
 import { GroupCommitWriter } from '../server/store/group-commit.ts';
+import { MessageWriter } from '../server/store/message-writer.ts';
 import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
 import type { NewMessage, RoomRow, SessionUser, Store } from '../server/store/store.ts';
@@ -101,20 +103,7 @@ async function storeFigures(backend: string, store: Store) {
       batched += size;
     },
   });
-  const poster = async (until: number) => {
-    let posted = 0;
-    while (performance.now() < until) {
-      await writer.insert(post());
-      posted += 1;
-    }
-    return posted;
-  };
-  await Promise.all(Array.from({ length: 32 }, () => poster(performance.now() + 300)));
-  batches = 0;
-  batched = 0;
-  const start = performance.now();
-  const counts = await Promise.all(Array.from({ length: 32 }, () => poster(start + SECONDS * 1000)));
-  const perSecond = counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
+  const perSecond = await inFlight32((input) => writer.insert(input), post);
   figures.push({
     backend,
     method: 'writer, 32 in flight',
@@ -122,6 +111,23 @@ async function storeFigures(backend: string, store: Store) {
     note: `${(batched / batches).toFixed(1)} posts per batch`,
   });
   log(`${backend} writer: ${Math.round(perSecond)} msg/s, ${(batched / batches).toFixed(1)} per batch`);
+  return { room, author, post };
+}
+
+/** 32 posters, each awaiting its post before sending the next, for SECONDS: messages per second. */
+async function inFlight32(insert: (input: NewMessage) => Promise<unknown>, post: () => NewMessage): Promise<number> {
+  const poster = async (until: number) => {
+    let posted = 0;
+    while (performance.now() < until) {
+      await insert(post());
+      posted += 1;
+    }
+    return posted;
+  };
+  await Promise.all(Array.from({ length: 32 }, () => poster(performance.now() + 300)));
+  const start = performance.now();
+  const counts = await Promise.all(Array.from({ length: 32 }, () => poster(start + SECONDS * 1000)));
+  return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
 }
 
 async function postgresFigures() {
@@ -204,10 +210,32 @@ async function sqliteFigures() {
   const dir = mkdtempSync(join(tmpdir(), 'atlas-bench-store-'));
   try {
     const store = openSqliteStore({ path: join(dir, 'store.db') });
+    let post: () => NewMessage;
     try {
-      await storeFigures('SQLite', store);
+      ({ post } = await storeFigures('SQLite', store));
     } finally {
       await store.close();
+    }
+    // Today's synchronous writer straight on the database, as the server runs it before the
+    // conversion: the async Store must not cost the SQLite send path its speed.
+    const database = openDatabase(join(dir, 'store.db'));
+    try {
+      const legacy = new MessageWriter(database.db, new InProcessEventBus(), () => {});
+      const perSecond = await inFlight32((input) => legacy.insert(input), post);
+      figures.push({ backend: 'SQLite', method: "today's MessageWriter (sync), 32 in flight", perSecond });
+      log(`SQLite legacy writer: ${Math.round(perSecond)} msg/s`);
+    } finally {
+      database.close();
+    }
+    // The new writer once more, after the legacy one: A-B-A, so a drift of the machine shows.
+    const again = openSqliteStore({ path: join(dir, 'store.db') });
+    try {
+      const writer = new GroupCommitWriter(again.messages, new InProcessEventBus(), { onPublishError: () => {} });
+      const perSecond = await inFlight32((input) => writer.insert(input), post);
+      figures.push({ backend: 'SQLite', method: 'writer, 32 in flight (again)', perSecond });
+      log(`SQLite writer again: ${Math.round(perSecond)} msg/s`);
+    } finally {
+      await again.close();
     }
     // The same bare loop as bench/sqlite-insert-loop.ts, on the server's pragmas.
     const sqlite = new Database(join(dir, 'store.db'));
