@@ -157,6 +157,53 @@ describe('parseConfig', () => {
   );
 });
 
+describe('database configuration', () => {
+  it('selects SQLite at DATABASE_PATH (default ./data/atlas-chat.db) when DATABASE_URL is unset', () => {
+    expect(parseConfig({})).toMatchObject({ DATABASE_PATH: './data/atlas-chat.db', DATABASE_POOL_SIZE: 10 });
+    expect(parseConfig({}).DATABASE_URL).toBeUndefined();
+    expect(parseConfig({ DATABASE_PATH: ':memory:', DATABASE_URL: ' ' }).DATABASE_PATH).toBe(':memory:');
+  });
+
+  it('selects PostgreSQL with DATABASE_URL, with a configurable pool', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'postgresql://atlas:secret@db.internal:5433/atlas',
+      DATABASE_POOL_SIZE: '25',
+    });
+    expect(config).toMatchObject({
+      DATABASE_URL: 'postgresql://atlas:secret@db.internal:5433/atlas',
+      DATABASE_POOL_SIZE: 25,
+    });
+  });
+
+  it('refuses DATABASE_URL and DATABASE_PATH together, naming both, alongside other problems', () => {
+    const error = configError({ DATABASE_URL: 'postgres://db/atlas', DATABASE_PATH: './chat.db', PORT: 'abc' });
+    expect(error.problems).toHaveLength(2);
+    const both = error.problems.find((problem) => problem.startsWith('DATABASE_URL'));
+    expect(both).toContain('DATABASE_PATH');
+    expect(both).toContain('set only one');
+  });
+
+  it.each(['mysql://db/atlas', 'postgres://', 'postgres://db', 'not a url'])(
+    'rejects DATABASE_URL=%j without echoing it',
+    (url) => {
+      const error = configError({ DATABASE_URL: url });
+      expect(error.problems).toEqual([
+        expect.stringMatching(/^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/),
+      ]);
+    },
+  );
+
+  it('never echoes a password from a bad DATABASE_URL', () => {
+    expect(configError({ DATABASE_URL: 'mysql://atlas:hunter2@db/atlas' }).message).not.toContain('hunter2');
+  });
+
+  it.each(['0', '1001', '2.5', 'many'])('rejects DATABASE_POOL_SIZE=%s', (size) => {
+    expect(configError({ DATABASE_POOL_SIZE: size }).problems).toEqual([
+      expect.stringMatching(/^DATABASE_POOL_SIZE: /),
+    ]);
+  });
+});
+
 describe('ALLOWED_ORIGINS on a running server', () => {
   const TRUSTED = 'https://trusted.example';
   let server: TestServer;

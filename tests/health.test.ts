@@ -48,7 +48,8 @@ describe('health and documents', () => {
     expect(script).toBeDefined();
     const asset = await fetch(new URL(script ?? '', `${server.baseUrl}/api/docs/`));
     expect(asset.status).toBe(200);
-    // Read it through: an unread body keeps its connection busy, and closing the server waits for it.
+    // Read the 1.4 MB bundle to the end: an unread body keeps its connection busy, and closing the
+    // server waits for it (up to Fastify's 72 s keep-alive timeout, past the 60 s hook timeout).
     await asset.arrayBuffer();
   });
 

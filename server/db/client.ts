@@ -1,9 +1,9 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { defaultMigrationsDir } from '../store/migrations-dir.ts';
 import * as schema from './schema.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -13,8 +13,6 @@ export interface Database_ {
   sqlite: Database.Database;
   close(): void;
 }
-
-const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 /** Only the server's own user may read the database: it holds password hashes. */
 const FILE_MODE = 0o600;
@@ -35,9 +33,10 @@ function prepareFiles(path: string): void {
 
 /**
  * Opens (creating if needed) the SQLite file, sets the pragmas the app relies on and applies
- * pending migrations. `:memory:` gives a throw-away database, as the brief's in-memory mode.
+ * pending migrations from `migrationsFolder` (drizzle/sqlite). `:memory:` gives a throw-away
+ * database, as the brief's in-memory mode.
  */
-export function openDatabase(path: string): Database_ {
+export function openDatabase(path: string, migrationsFolder = defaultMigrationsDir('sqlite')): Database_ {
   if (path !== ':memory:') prepareFiles(path);
   const sqlite = new Database(path);
   // WAL lets readers run while a write commits; FULL makes every acknowledged commit durable

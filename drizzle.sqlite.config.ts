@@ -1,7 +1,8 @@
 import { defineConfig } from 'drizzle-kit';
 
+/** The embedded default. `npm run db:generate` runs this config and drizzle.postgres.config.ts. */
 export default defineConfig({
   dialect: 'sqlite',
   schema: './server/db/schema.ts',
-  out: './drizzle',
+  out: './drizzle/sqlite',
 });

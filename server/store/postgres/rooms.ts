@@ -1,0 +1,105 @@
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { memberships, rooms, users } from '../../db/schema-pg.ts';
+import type { RoomStore, RoomSummary } from '../store.ts';
+import { guarded } from './errors.ts';
+import type { PgDb } from './open.ts';
+
+const memberCount =
+  sql<number>`(select count(*) from ${memberships} where ${memberships.roomId} = ${rooms.id})`.mapWith(Number);
+
+const summaryColumns = {
+  name: rooms.name,
+  lastSeq: rooms.lastSeq,
+  messageCount: rooms.messageCount,
+  lastMessageAt: rooms.lastMessageAt,
+  createdAt: rooms.createdAt,
+  memberCount,
+};
+
+type SummaryRow = {
+  name: string;
+  lastSeq: number;
+  messageCount: number;
+  lastMessageAt: Date | null;
+  createdAt: Date;
+  memberCount: number;
+};
+
+function toSummary(row: SummaryRow): RoomSummary {
+  return {
+    name: row.name,
+    memberCount: row.memberCount,
+    messageCount: row.messageCount,
+    lastSeq: row.lastSeq,
+    lastMessageAt: row.lastMessageAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+const roomColumns = { id: rooms.id, name: rooms.name };
+
+export function pgRoomStore(db: PgDb): RoomStore {
+  // Every room-scoped call looks its room up, and every post checks membership.
+  const byName = db
+    .select(roomColumns)
+    .from(rooms)
+    .where(eq(rooms.name, sql.placeholder('name')))
+    .prepare('atlas_room_by_name');
+  const membership = db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.roomId, sql.placeholder('roomId')), eq(memberships.userId, sql.placeholder('userId'))))
+    .prepare('atlas_membership');
+  const lastSeq = db
+    .select({ lastSeq: rooms.lastSeq })
+    .from(rooms)
+    .where(eq(rooms.id, sql.placeholder('roomId')))
+    .prepare('atlas_room_last_seq');
+
+  return {
+    find: (name) => guarded(async () => (await byName.execute({ name }))[0]),
+    summary: (roomId) =>
+      guarded(async () => {
+        const [row] = await db.select(summaryColumns).from(rooms).where(eq(rooms.id, roomId));
+        return row && toSummary(row);
+      }),
+    list: () =>
+      guarded(async () =>
+        (
+          await db
+            .select(summaryColumns)
+            .from(rooms)
+            .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
+        ).map(toSummary),
+      ),
+    // The same statements as SQLite's joinRoom, so ids advance alike: an existing room's insert does
+    // nothing but takes an id from the sequence on both backends. Under READ COMMITTED a concurrent
+    // creator's row is seen by the select once its insert was refused.
+    join: (userId, name, now) =>
+      guarded(() =>
+        db.transaction(async (tx) => {
+          const [inserted] = await tx.insert(rooms).values({ name }).onConflictDoNothing().returning(roomColumns);
+          const room = inserted ?? (await tx.select(roomColumns).from(rooms).where(eq(rooms.name, name)))[0];
+          if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
+          await tx.insert(memberships).values({ roomId: room.id, userId, joinedAt: now }).onConflictDoNothing();
+          return { room, created: inserted !== undefined };
+        }),
+      ),
+    isMember: (roomId, userId) => guarded(async () => (await membership.execute({ roomId, userId })).length > 0),
+    members: (roomId) =>
+      guarded(() =>
+        db
+          .select({ username: users.username, joinedAt: memberships.joinedAt, messageCount: memberships.messageCount })
+          .from(memberships)
+          .innerJoin(users, eq(users.id, memberships.userId))
+          .where(eq(memberships.roomId, roomId))
+          .orderBy(asc(memberships.joinedAt), asc(users.username)),
+      ),
+    lastSeq: (roomId) =>
+      guarded(async () => {
+        const [row] = await lastSeq.execute({ roomId });
+        if (!row) throw new Error(`room ${roomId} not found`);
+        return row.lastSeq;
+      }),
+  };
+}

@@ -1,0 +1,77 @@
+import { eq, sql } from 'drizzle-orm';
+import { sessions, users } from '../../db/schema-pg.ts';
+import type { SessionStore, UserStore } from '../store.ts';
+import { guarded } from './errors.ts';
+import type { PgDb } from './open.ts';
+
+const userColumns = { id: users.id, username: users.username, passwordHash: users.passwordHash };
+
+export function pgUserStore(db: PgDb): UserStore {
+  // The expression matches the unique index on lower(username). Sign-in and sign-up run it.
+  const byName = db
+    .select(userColumns)
+    .from(users)
+    .where(eq(sql`lower(${users.username})`, sql.placeholder('lower')))
+    .prepare('atlas_user_by_name');
+  return {
+    findByUsername: (username) => guarded(async () => (await byName.execute({ lower: username.toLowerCase() }))[0]),
+    // ON CONFLICT DO NOTHING, like SQLite: a taken name takes an id from the sequence on both.
+    insert: (username, passwordHash) =>
+      guarded(
+        async () =>
+          (await db.insert(users).values({ username, passwordHash }).onConflictDoNothing().returning(userColumns))[0],
+      ),
+    setPasswordHash: (userId, passwordHash) =>
+      guarded(async () => {
+        await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
+      }),
+  };
+}
+
+export function pgSessionStore(db: PgDb): SessionStore {
+  // Every request resolves its session.
+  const sessionUser = db
+    .select({ sessionId: sessions.id, id: users.id, username: users.username })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      sql`${sessions.tokenHash} = ${sql.placeholder('tokenHash')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`,
+    )
+    .prepare('atlas_session_user');
+  const ids = (rows: { id: number }[]) => rows.map((row) => row.id).sort((a, b) => a - b);
+  return {
+    insert: (userId, tokenHash, expiresAt) =>
+      guarded(async () => {
+        const [row] = await db.insert(sessions).values({ userId, tokenHash, expiresAt }).returning({ id: sessions.id });
+        if (!row) throw new Error('session insert returned no row');
+        return row.id;
+      }),
+    findUser: (tokenHash, now) =>
+      guarded(async () => {
+        const [row] = await sessionUser.execute({ tokenHash, now: now.toISOString() });
+        return row && { sessionId: row.sessionId, user: { id: row.id, username: row.username } };
+      }),
+    delete: (sessionId) =>
+      guarded(async () => {
+        await db.delete(sessions).where(eq(sessions.id, sessionId));
+      }),
+    deleteForUser: (userId, options) =>
+      guarded(async () => {
+        const except = options?.exceptSessionId;
+        const where =
+          except === undefined
+            ? eq(sessions.userId, userId)
+            : sql`${sessions.userId} = ${userId} and ${sessions.id} <> ${except}`;
+        return ids(await db.delete(sessions).where(where).returning({ id: sessions.id }));
+      }),
+    deleteExpired: (now) =>
+      guarded(async () =>
+        ids(
+          await db
+            .delete(sessions)
+            .where(sql`${sessions.expiresAt} <= ${now.toISOString()}`)
+            .returning({ id: sessions.id }),
+        ),
+      ),
+  };
+}

@@ -1,0 +1,90 @@
+import { openDatabase } from '../../db/client.ts';
+import { insertMessage, insertMessages, listMessages } from '../messages.ts';
+import { defaultMigrationsDir } from '../migrations-dir.ts';
+import {
+  findRoom,
+  getRoomLastSeq,
+  getRoomSummary,
+  isMember,
+  joinRoom,
+  listMembers,
+  listRoomSummaries,
+} from '../rooms.ts';
+import { deleteSession, findSessionUser } from '../sessions.ts';
+import {
+  memberMessageCounts,
+  roomMessageCounts,
+  userMessageCount,
+  userMessageCounts,
+  userRoomCounts,
+} from '../stats.ts';
+import type { Store } from '../store.ts';
+import { findUserByUsername, insertUser } from '../users.ts';
+import { settled } from './errors.ts';
+import {
+  deleteExpiredSessionsReturningIds,
+  deleteSessionsForUser,
+  insertSessionReturningId,
+  setPasswordHash,
+} from './sessions.ts';
+
+export interface SqliteStoreOptions {
+  /** A file path (its directory is created) or ':memory:'. */
+  path: string;
+  /** drizzle/sqlite unless given. */
+  migrationsDir?: string;
+}
+
+/**
+ * The embedded backend: better-sqlite3 (WAL, synchronous=FULL, decision 002) behind the async Store.
+ * The queries are today's synchronous functions in server/store/*.ts, with their prepared statements;
+ * each answer is handed back as an already-settled promise. insertBatch is one BEGIN IMMEDIATE
+ * transaction (decision 011's group commit).
+ */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const database = openDatabase(options.path, options.migrationsDir ?? defaultMigrationsDir('sqlite'));
+  const { db, sqlite } = database;
+  return {
+    description: `sqlite ${options.path}`,
+    users: {
+      findByUsername: (username) => settled(() => findUserByUsername(db, username)),
+      insert: (username, passwordHash) => settled(() => insertUser(db, username, passwordHash)),
+      setPasswordHash: (userId, passwordHash) => settled(() => setPasswordHash(db, userId, passwordHash)),
+    },
+    sessions: {
+      insert: (userId, tokenHash, expiresAt) =>
+        settled(() => insertSessionReturningId(db, userId, tokenHash, expiresAt)),
+      findUser: (tokenHash, now) => settled(() => findSessionUser(db, tokenHash, now)),
+      delete: (sessionId) => settled(() => deleteSession(db, sessionId)),
+      deleteForUser: (userId, options) => settled(() => deleteSessionsForUser(db, userId, options?.exceptSessionId)),
+      deleteExpired: (now) => settled(() => deleteExpiredSessionsReturningIds(db, now)),
+    },
+    rooms: {
+      find: (name) => settled(() => findRoom(db, name)),
+      summary: (roomId) => settled(() => getRoomSummary(db, roomId)),
+      list: () => settled(() => listRoomSummaries(db)),
+      join: (userId, name, now) =>
+        settled(() => {
+          const { room, created } = joinRoom(db, userId, name, now);
+          return { room, created };
+        }),
+      isMember: (roomId, userId) => settled(() => isMember(db, roomId, userId)),
+      members: (roomId) => settled(() => listMembers(db, roomId)),
+      lastSeq: (roomId) => settled(() => getRoomLastSeq(db, roomId)),
+    },
+    messages: {
+      list: (room, page) => settled(() => listMessages(db, room, page)),
+      insertBatch: (inputs) => settled(() => insertMessages(db, inputs)),
+      insertOne: (input) => settled(() => insertMessage(db, input)),
+    },
+    stats: {
+      roomCounts: () => settled(() => roomMessageCounts(db)),
+      userCounts: () => settled(() => userMessageCounts(db)),
+      memberCounts: (roomId) => settled(() => memberMessageCounts(db, roomId)),
+      userRoomCounts: (userId) => settled(() => userRoomCounts(db, userId)),
+      userCount: (userId) => settled(() => userMessageCount(db, userId)),
+    },
+    ping: () => settled(() => void sqlite.prepare('select 1').get()),
+    close: () => settled(() => database.close()),
+  };
+}
