@@ -17,6 +17,8 @@ import { PresenceTracker } from './live/presence.ts';
 import { RoomBroadcaster } from './live/room-broadcaster.ts';
 import { TypingTracker } from './live/typing.ts';
 import { sharedPayloadEncoder } from './live/ws-encoder.ts';
+import { createMetrics, disabledMetrics } from './metrics/metrics.ts';
+import { registerMetrics } from './metrics/metrics-route.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { MessageWriter } from './store/message-writer.ts';
 import { deleteExpiredSessions } from './store/sessions.ts';
@@ -60,18 +62,23 @@ export async function createApp(config: Config): Promise<App> {
   const database = openDatabase(config.DATABASE_PATH);
   const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
   const bus = new InProcessEventBus();
+  const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
   const deps: AppDeps = {
     db: database.db,
     bus,
     presence: new PresenceTracker(bus),
     typing: new TypingTracker(bus),
     // Logs through `server`, made below; a listener can only throw once requests flow.
-    messageWriter: new MessageWriter(database.db, bus, (error) =>
-      server.log.error({ err: error }, 'a live listener failed on a new message'),
+    messageWriter: new MessageWriter(
+      database.db,
+      bus,
+      (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
+      metrics,
     ),
-    broadcaster: new RoomBroadcaster(bus),
+    broadcaster: new RoomBroadcaster(bus, metrics),
     connections: new ConnectionRegistry(),
     limits,
+    metrics,
     now: () => new Date(),
   };
 
@@ -84,6 +91,8 @@ export async function createApp(config: Config): Promise<App> {
     return sendError(req, reply, status, status >= 500 ? 'Internal server error' : error.message);
   });
   registerJsonBody(server);
+  // First, so its response hook times every route registered below.
+  registerMetrics(server, config, metrics);
 
   const housekeeping = setInterval(() => {
     deleteExpiredSessions(deps.db, deps.now());
@@ -127,6 +136,8 @@ export async function createApp(config: Config): Promise<App> {
       }, CLOSE_GRACE_MS).unref();
     },
   });
+
+  metrics.countWebSocketsWith(() => server.websocketServer.clients.size);
 
   const createContext = createContextFactory(deps, (header) => server.parseCookie(header));
   await server.register(fastifyTRPCPlugin<AppRouter>, {

@@ -30,6 +30,10 @@ export const configSchema = z.object({
     }),
   /** Trust X-Forwarded-* headers (client IP for rate limits, https for Secure cookies) behind a reverse proxy. */
   TRUST_PROXY: onOff.default('off'),
+  /** Serve Prometheus metrics at GET /metrics. */
+  METRICS: onOff.default('on'),
+  /** When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>". */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

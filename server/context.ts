@@ -12,6 +12,7 @@ import type { ConnectionRegistry } from './live/connections.ts';
 import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
+import type { Metrics, Transport } from './metrics/metrics.ts';
 import type { MessageWriter } from './store/message-writer.ts';
 import { findSessionUser, type SessionUser } from './store/sessions.ts';
 
@@ -28,6 +29,8 @@ export interface AppDeps {
   connections: ConnectionRegistry;
   /** null when RATE_LIMITS=off. */
   limits: RateLimits | null;
+  /** A no-op when METRICS=off. */
+  metrics: Metrics;
   now: () => Date;
 }
 
@@ -49,6 +52,8 @@ export interface Context extends AppDeps {
   sessionId: number | null;
   http: HttpExchange;
   connection: LiveConnection | null;
+  /** For the per-transport call counts. */
+  transport: Transport;
 }
 
 /** For createCaller in tests and scripts: no HTTP around the call. */
@@ -122,10 +127,12 @@ export function createContextFactory(
       const session = resolveSession(deps, token);
       const ip = req.socket.remoteAddress ?? 'unknown';
       deps.connections.add({ socket, userId: session.user?.id ?? null, sessionId: session.sessionId, ip });
-      return { ...deps, ...session, http: { ...noHttp, ip }, connection: { socket } };
+      return { ...deps, ...session, http: { ...noHttp, ip }, connection: { socket }, transport: 'trpc-ws' };
     }
     const { req, res } = opts;
     const token = bearerToken(req.headers.authorization) || req.cookies[SESSION_COOKIE] || undefined;
-    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(req, res), connection: null };
+    // One factory serves both HTTP adapters: tRPC's under /api/trpc, trpc-to-openapi's REST elsewhere.
+    const transport = req.url.startsWith('/api/trpc') ? 'trpc-http' : 'rest';
+    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(req, res), connection: null, transport };
   };
 }

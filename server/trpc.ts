@@ -32,10 +32,16 @@ const t = initTRPC
 
 export const router = t.router;
 export const middleware = t.middleware;
-export const publicProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;
 
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+/** Counts every call and its error code, whichever transport carried it; outermost, so it sees input errors too. */
+export const publicProcedure = t.procedure.use(async ({ ctx, path, next }) => {
+  const result = await next();
+  ctx.metrics.procedure(path, ctx.transport, result.ok ? null : result.error.code);
+  return result;
+});
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) {
     throw new TRPCError({
       code: 'UNAUTHORIZED',

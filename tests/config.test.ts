@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       LOG_LEVEL: 'info',
       ALLOWED_ORIGINS: [],
       TRUST_PROXY: 'off',
+      METRICS: 'on',
     });
   });
 
@@ -71,6 +72,17 @@ describe('parseConfig', () => {
       LOG_LEVEL: 'warn',
       TRUST_PROXY: 'on',
     });
+  });
+
+  it('reads METRICS and METRICS_TOKEN, refusing a bad switch and a short token', () => {
+    expect(parseConfig({ METRICS: 'off', METRICS_TOKEN: ' 0123456789abcdef ' })).toMatchObject({
+      METRICS: 'off',
+      METRICS_TOKEN: '0123456789abcdef',
+    });
+    expect(parseConfig({ METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
+    const error = configError({ METRICS: 'yes', METRICS_TOKEN: 'short' });
+    expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['METRICS', 'METRICS_TOKEN']);
+    expect(error.message).toContain('at least 16 characters');
   });
 
   it.each(['-1', '65536', '3.5', 'abc'])('rejects PORT=%s', (port) => {

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { EventBus, RoomEvent } from '../bus/event-bus.ts';
+import { disabledMetrics, type Metrics } from '../metrics/metrics.ts';
 
 /** A connection whose unsent data exceeds this is dropped rather than slowing everyone else. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -26,7 +27,10 @@ export interface DirectSubscriber {
 export class RoomBroadcaster {
   private readonly rooms = new Map<string, { subscribers: Set<DirectSubscriber>; unsubscribe: () => void }>();
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly metrics: Pick<Metrics, 'deliveries' | 'slowConsumerDropped'> = disabledMetrics,
+  ) {}
 
   /** How many subscribers of `room` are on the direct path (for tests and diagnostics). */
   subscriberCount(room: string): number {
@@ -59,9 +63,12 @@ export class RoomBroadcaster {
     const trackedId = JSON.stringify(String(seq));
     const payload = `{"id":${trackedId},"data":${JSON.stringify(event)}}`;
     const frames = new Map<string, Buffer>();
+    let sent = 0;
     for (const subscriber of subscribers) {
       if (seq <= subscriber.lastSeq) continue;
-      if (seq > subscriber.lastSeq + 1 || subscriber.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      const gap = seq > subscriber.lastSeq + 1;
+      if (gap || subscriber.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        if (!gap) this.metrics.slowConsumerDropped();
         // A gap cannot happen with the in-process bus (it publishes in commit order); if a future
         // bus reorders, or the client stops reading, drop the connection: the client reconnects
         // and resumes from the last seq it holds, through the database.
@@ -82,6 +89,9 @@ export class RoomBroadcaster {
       }
       subscriber.socket.send(frame, { binary: false });
       subscriber.lastSeq = seq;
+      sent += 1;
     }
+    // Once per message, not once per socket: the loop above is the fan-out hot path.
+    if (sent > 0) this.metrics.deliveries(sent, 'broadcast');
   }
 }

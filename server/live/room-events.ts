@@ -58,9 +58,11 @@ export async function* streamRoomEvents(
   });
   signal?.addEventListener('abort', () => leaveDirect(), { once: true });
   const release = ctx.presence.connect(room.name, ctx.user.username);
+  const endSubscription = ctx.metrics.subscriptionStarted();
   const connection = ctx.connection;
   const tooSlow = () => {
     if (!connection || connection.socket.bufferedAmount <= MAX_BUFFERED_BYTES) return false;
+    ctx.metrics.slowConsumerDropped();
     connection.socket.terminate();
     return true;
   };
@@ -94,6 +96,7 @@ export async function* streamRoomEvents(
         const page = listMessages(ctx.db, room, { after: lastSeq, limit: BACKFILL_PAGE });
         for (const message of page.messages) {
           yield trackMessage(message);
+          ctx.metrics.deliveries(1, 'stream');
           lastSeq = message.seq;
         }
         if (!page.hasMore) break;
@@ -130,6 +133,7 @@ export async function* streamRoomEvents(
       if (seq <= lastSeq) continue;
       // The bus's own event object, shared by every subscriber: the WebSocket encoder serializes it once.
       yield tracked(String(seq), event);
+      ctx.metrics.deliveries(1, 'stream');
       lastSeq = seq;
       goDirect(lastSeq);
     }
@@ -137,5 +141,6 @@ export async function* streamRoomEvents(
     leaveDirect();
     unsubscribe();
     release();
+    endSubscription();
   }
 }
