@@ -17,16 +17,21 @@ function markdownFiles(dir: string): string[] {
   });
 }
 
-/** Markdown without fenced code blocks and inline code, where link-like text is not a link. */
+/** Markdown without fenced code blocks, where `#` lines are not headings and links are not links. */
+function withoutFences(text: string): string {
+  return text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
+}
+
+/** ... and without inline code. */
 function prose(text: string): string {
-  return text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '').replace(/`[^`\n]*`/g, '``');
+  return withoutFences(text).replace(/`[^`\n]*`/g, '``');
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
 function anchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const result = new Set<string>();
-  for (const [, heading = ''] of prose(text).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
+  for (const [, heading = ''] of withoutFences(text).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
     const base = heading
       .replace(/`/g, '')
       .toLowerCase()

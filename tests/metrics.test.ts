@@ -161,7 +161,25 @@ describe('GET /metrics', () => {
     const live = wsTrpcClient(server.baseUrl, { token: user.token });
     await follow(live, room).until((f) => f.presence.length > 0);
     live.close();
-    await expect.poll(async () => (await scrape(server.baseUrl)).value(SOCKETS)).toBe(0);
+    // The same subscription over Server-Sent Events: a stream, not a request with a latency.
+    const sse = new AbortController();
+    const stream = await fetch(
+      `${server.baseUrl}/api/trpc/rooms.events?input=${encodeURIComponent(`{"room":"${room}"}`)}`,
+      {
+        headers: { authorization: `Bearer ${user.token}` },
+        signal: sse.signal,
+      },
+    );
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stream.body?.getReader().read();
+    expect((await scrape(server.baseUrl)).value(SUBSCRIPTIONS)).toBe(1);
+    sse.abort();
+    await expect
+      .poll(async () => {
+        const metrics = await scrape(server.baseUrl);
+        return [metrics.value(SOCKETS), metrics.value(SUBSCRIPTIONS)];
+      })
+      .toEqual([0, 0]);
 
     const routes = new Set(
       (await scrape(server.baseUrl)).samples.filter((s) => s.name === HTTP).map((s) => s.labels.route),
@@ -174,8 +192,14 @@ describe('GET /metrics', () => {
       expect(route).not.toContain(user.username);
       expect(route).not.toBe('/metrics');
     }
-    // The upgrade that opened the socket is not a request with a duration.
+    // Neither the upgrade that opened the socket nor the event stream shows up as a request with a
+    // duration (which would swamp the route's latencies).
     expect(routes).not.toContain('/api/trpc');
+    const samples = (await scrape(server.baseUrl)).samples;
+    const sseRequests = samples.filter(
+      (s) => s.name === HTTP && s.labels.method === 'GET' && s.labels.route === '/api/trpc/:path',
+    );
+    expect(sseRequests).toEqual([]);
   });
 });
 

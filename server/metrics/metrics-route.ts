@@ -35,8 +35,9 @@ export function registerMetrics(server: FastifyInstance, config: Config, metrics
   const restRoute = restRouteLabeler(appRouter, '/api');
   server.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
-    // A scrape must not show up in what it scrapes. (An accepted WebSocket never gets here: its
-    // reply is hijacked. It is counted as a connection, atlas_chat_websockets_open.)
+    // A scrape must not show up in what it scrapes. (Long-lived exchanges never get here: an accepted
+    // WebSocket's reply is hijacked, and an event stream ends when the client leaves, which Fastify
+    // does not report as a response. Both count as subscriptions and connections instead.)
     if (route === METRICS_PATH) return done();
     const label = route === undefined ? NO_ROUTE : route === REST_CATCH_ALL ? restRoute(req.method, req.url) : route;
     metrics.httpRequest(req.method, label, reply.statusCode, reply.elapsedTime / 1000);
