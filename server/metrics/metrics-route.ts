@@ -32,6 +32,8 @@ export function registerMetrics(server: FastifyInstance, config: Config, metrics
     return;
   }
 
+  // Made now, not at the first scrape: the event-loop monitor then covers the time since start.
+  const processRegistry = getProcessRegistry();
   const restRoute = restRouteLabeler(appRouter, '/api');
   server.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
@@ -53,7 +55,7 @@ export function registerMetrics(server: FastifyInstance, config: Config, metrics
         reply.header('www-authenticate', 'Bearer realm="metrics"');
         return sendError(req, reply, 401, 'Send "Authorization: Bearer <METRICS_TOKEN>" to read metrics');
       }
-      const merged = Registry.merge([getProcessRegistry(), registry]);
+      const merged = Registry.merge([processRegistry, registry]);
       reply.header('cache-control', 'no-store').type(merged.contentType);
       return merged.metrics();
     },
