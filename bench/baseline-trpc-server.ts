@@ -13,6 +13,7 @@ import { parseConfig } from '../server/config.ts';
 import { type Context, noHttp } from '../server/context.ts';
 import { registerJsonBody } from '../server/http/json-body.ts';
 import { registerSecurity } from '../server/http/security.ts';
+import { disabledMetrics } from '../server/metrics/metrics.ts';
 import { publicProcedure, router } from '../server/trpc.ts';
 
 const baselineRouter = router({
@@ -31,7 +32,15 @@ async function main(): Promise<void> {
   await server.register(cookie);
   await registerSecurity(server, config);
   // The procedures never read the context; a shell of the real one keeps server/trpc.ts's types.
-  const context = { user: null, sessionId: null, http: noHttp, connection: null } as unknown as Context;
+  // The call-counting middleware of publicProcedure runs, with metrics off.
+  const context = {
+    user: null,
+    sessionId: null,
+    http: noHttp,
+    connection: null,
+    metrics: disabledMetrics,
+    transport: 'trpc-http',
+  } as unknown as Context;
   await server.register(fastifyTRPCPlugin<BaselineRouter>, {
     prefix: '/api/trpc',
     trpcOptions: { router: baselineRouter, createContext: () => context },

@@ -27,6 +27,8 @@ import { handleSocketError, isClientSocketError } from './live/socket-errors.ts'
 import { createWireEncoder } from './live/trpc-wire.ts';
 import { TypingTracker } from './live/typing.ts';
 import { registerUpgradeLimit } from './live/upgrade-limit.ts';
+import { createMetrics, disabledMetrics } from './metrics/metrics.ts';
+import { registerMetrics } from './metrics/metrics-route.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { MessageWriter } from './store/message-writer.ts';
 import { deleteExpiredSessions } from './store/sessions.ts';
@@ -71,16 +73,20 @@ export async function createApp(config: Config): Promise<App> {
   const database = openDatabase(config.DATABASE_PATH);
   const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
   const bus = new InProcessEventBus();
+  const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
   const deps: AppDeps = {
     db: database.db,
     bus,
     presence: new PresenceTracker(bus),
     typing: new TypingTracker(bus),
     // Logs through `server`, made below; a listener can only throw once requests flow.
-    messageWriter: new MessageWriter(database.db, bus, (error) =>
-      server.log.error({ err: error }, 'a live listener failed on a new message'),
+    messageWriter: new MessageWriter(
+      database.db,
+      bus,
+      (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
+      metrics,
     ),
-    broadcaster: new RoomBroadcaster(bus),
+    broadcaster: new RoomBroadcaster(bus, metrics),
     connections: new ConnectionRegistry(liveSettings(config)),
     limits,
     passwordGate: new PasswordGate({
@@ -90,6 +96,7 @@ export async function createApp(config: Config): Promise<App> {
       perClient: limits ? config.PASSWORD_CHECKS_PER_IP : null,
     }),
     maxRooms: config.MAX_ROOMS,
+    metrics,
     now: () => new Date(),
   };
 
@@ -102,6 +109,8 @@ export async function createApp(config: Config): Promise<App> {
     return sendError(req, reply, status, status >= 500 ? 'Internal server error' : error.message);
   });
   registerJsonBody(server);
+  // First, so its response hook times every route registered below.
+  registerMetrics(server, config, metrics);
 
   const housekeeping = setInterval(() => {
     // Rate-limit windows expire by themselves (rate-limiter-flexible drops them).
@@ -150,6 +159,8 @@ export async function createApp(config: Config): Promise<App> {
       }, CLOSE_GRACE_MS).unref();
     },
   });
+
+  metrics.countWebSocketsWith(() => server.websocketServer.clients.size);
 
   const createContext = createContextFactory(deps, (header) => server.parseCookie(header), upgrades);
   await server.register(fastifyTRPCPlugin<AppRouter>, {

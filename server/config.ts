@@ -95,6 +95,10 @@ const configFields = z.object({
   WS_CALL_BURST: positiveInt(100),
   /** Live events one subscription may have waiting; a subscriber that falls further behind is dropped. */
   LIVE_MAX_QUEUED_EVENTS: positiveInt(1000),
+  /** Serve Prometheus metrics at GET /metrics. */
+  METRICS: onOff.default('on'),
+  /** When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>". */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
 });
 
 export const DEFAULT_DATABASE_PATH = './data/atlas-chat.db';

@@ -16,6 +16,7 @@ import type { LiveConnection } from './live/live-connection.ts';
 import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
+import type { Metrics, Transport } from './metrics/metrics.ts';
 import type { MessageWriter } from './store/message-writer.ts';
 import { findSessionUser, type SessionUser } from './store/sessions.ts';
 
@@ -36,6 +37,8 @@ export interface AppDeps {
   passwordGate: PasswordGate;
   /** MAX_ROOMS: creating a room beyond this many is refused, whatever RATE_LIMITS says. */
   maxRooms: number;
+  /** A no-op when METRICS=off. */
+  metrics: Metrics;
   now: () => Date;
 }
 
@@ -54,6 +57,8 @@ export interface Context extends AppDeps {
   http: HttpExchange;
   /** The WebSocket a call arrived on (its limits, flow control, direct delivery); null over HTTP. */
   connection: LiveConnection | null;
+  /** For the per-transport call counts. */
+  transport: Transport;
 }
 
 /** For createCaller in tests and scripts: no HTTP around the call. */
@@ -142,11 +147,13 @@ export function createContextFactory(
         sessionId: session.sessionId,
         ip: client.ip,
       });
-      return { ...deps, ...session, http: { ...noHttp, ip: client.ip }, connection };
+      return { ...deps, ...session, http: { ...noHttp, ip: client.ip }, connection, transport: 'trpc-ws' };
     }
     const { req, res } = opts;
     const client = clientInfo(req);
     const token = requestToken(req.headers.authorization, () => req.cookies, client);
-    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(client, res), connection: null };
+    // One factory serves both HTTP adapters: tRPC's under /api/trpc, trpc-to-openapi's REST elsewhere.
+    const transport = req.url.startsWith('/api/trpc') ? 'trpc-http' : 'rest';
+    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(client, res), connection: null, transport };
   };
 }

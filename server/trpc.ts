@@ -46,6 +46,13 @@ const t = initTRPC
   });
 
 export const router = t.router;
+/** Counts every call and its error code, whichever transport carried it; outermost, so it sees input errors too. */
+const countCalls = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  ctx.metrics.procedure(path, ctx.transport, result.ok ? null : result.error.code);
+  return result;
+});
+
 /** Every call over a WebSocket passes its connection's checks first (server/live/call-guard.ts). */
 const liveCalls = t.middleware(async ({ ctx, getRawInput, next }) => {
   const connection = ctx.connection;
@@ -60,7 +67,7 @@ const liveCalls = t.middleware(async ({ ctx, getRawInput, next }) => {
   }
 });
 
-export const publicProcedure = t.procedure.use(liveCalls);
+export const publicProcedure = t.procedure.use(countCalls).use(liveCalls);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) {

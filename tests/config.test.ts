@@ -29,6 +29,7 @@ describe('parseConfig', () => {
       PASSWORD_HASH_QUEUE: 32,
       PASSWORD_CHECKS_PER_IP: 4,
       MAX_ROOMS: 10_000,
+      METRICS: 'on',
     });
     // One argon2id job per core, leaving one of libuv's 4 threads for file I/O.
     expect(DEFAULT_PASSWORD_HASH_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism(), 3)));
@@ -130,6 +131,17 @@ describe('parseConfig', () => {
     ['PASSWORD_CHECKS_PER_IP', '0'],
   ])('rejects %s=%j', (name, value) => {
     expect(configError({ [name]: value }).problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
+  });
+
+  it('reads METRICS and METRICS_TOKEN, refusing a bad switch and a short token', () => {
+    expect(parseConfig({ METRICS: 'off', METRICS_TOKEN: ' 0123456789abcdef ' })).toMatchObject({
+      METRICS: 'off',
+      METRICS_TOKEN: '0123456789abcdef',
+    });
+    expect(parseConfig({ METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
+    const error = configError({ METRICS: 'yes', METRICS_TOKEN: 'short' });
+    expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['METRICS', 'METRICS_TOKEN']);
+    expect(error.message).toContain('at least 16 characters');
   });
 
   it.each(['-1', '65536', '3.5', 'abc'])('rejects PORT=%s', (port) => {

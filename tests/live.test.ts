@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { rest, signUp, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
 import { type Follower, follow, range, seqs } from './support/live.ts';
+import { scrape } from './support/metrics.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 let server: TestServer;
@@ -395,6 +396,7 @@ describe('WebSocket security and limits', () => {
     const text = 'y'.repeat(4000);
     const client = trpcClient(server.baseUrl, alice.token);
     const total = 3000;
+    const droppedBefore = (await scrape(server.baseUrl)).value('atlas_chat_live_slow_consumers_dropped_total');
     for (let batch = 0; batch < total / 100; batch += 1) {
       await Promise.all(range(1, 100).map(() => client.messages.post.mutate({ room, text })));
     }
@@ -406,6 +408,8 @@ describe('WebSocket security and limits', () => {
     rawSocket.resume();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(closed).toBe(true);
+    const dropped = (await scrape(server.baseUrl)).value('atlas_chat_live_slow_consumers_dropped_total');
+    expect(dropped - droppedBefore).toBe(1);
   }, 60_000);
 });
 

@@ -1,4 +1,5 @@
 import type { EventBus, RoomEvent } from '../bus/event-bus.ts';
+import { disabledMetrics, type Metrics } from '../metrics/metrics.ts';
 import type { LiveConnection } from './live-connection.ts';
 import { type SubscriptionTag, subscriptionKey, trackedDataFrame } from './trpc-wire.ts';
 
@@ -23,7 +24,10 @@ export interface DirectSubscriber {
 export class RoomBroadcaster {
   private readonly rooms = new Map<string, { subscribers: Set<DirectSubscriber>; unsubscribe: () => void }>();
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly metrics: Pick<Metrics, 'deliveries' | 'slowConsumerDropped'> = disabledMetrics,
+  ) {}
 
   /** How many subscribers of `room` are on the direct path (for tests and diagnostics). */
   subscriberCount(room: string): number {
@@ -55,6 +59,7 @@ export class RoomBroadcaster {
     const seq = event.message.seq;
     const trackedId = String(seq);
     const frames = new Map<string, Buffer>();
+    let sent = 0;
     for (const subscriber of subscribers) {
       if (seq <= subscriber.lastSeq) continue;
       const { connection } = subscriber;
@@ -63,7 +68,9 @@ export class RoomBroadcaster {
         subscribers.delete(subscriber);
         continue;
       }
-      if (seq > subscriber.lastSeq + 1 || connection.tooSlow()) {
+      const gap = seq > subscriber.lastSeq + 1;
+      if (gap || connection.tooSlow()) {
+        if (!gap) this.metrics.slowConsumerDropped();
         // A gap cannot happen with the in-process bus (it publishes in commit order); if a future
         // bus reorders, or the client stops reading (tooSlow dropped it), the client reconnects
         // and resumes from the last seq it holds, through the database.
@@ -80,6 +87,9 @@ export class RoomBroadcaster {
       }
       connection.socket.send(frame, { binary: false });
       subscriber.lastSeq = seq;
+      sent += 1;
     }
+    // Once per message, not once per socket: the loop above is the fan-out hot path.
+    if (sent > 0) this.metrics.deliveries(sent, 'broadcast');
   }
 }

@@ -90,6 +90,7 @@ export async function* streamRoomEvents(
   signal.addEventListener('abort', () => leaveDirect(), { once: true });
   const release = ctx.presence.connect(room.name, ctx.user.username);
   const stopped = () => signal.aborted || connection?.ended === true || queue.overflowed;
+  const endSubscription = ctx.metrics.subscriptionStarted();
   /**
    * Hands live messages to the broadcaster once nothing is pending for this subscriber, so the
    * hand-over cannot reorder anything: everything yielded so far was already written by tRPC.
@@ -126,6 +127,7 @@ export async function* streamRoomEvents(
             // A replay must not pile up in the socket's buffer, whatever the cap says.
             if (connection && !(await connection.drained(signal))) return;
             yield trackMessage(message);
+            ctx.metrics.deliveries(1, 'stream');
             lastSeq = message.seq;
           }
           if (!page.hasMore) break;
@@ -155,7 +157,11 @@ export async function* streamRoomEvents(
     }
 
     for await (const event of queue) {
-      if (connection?.ended || connection?.tooSlow()) return;
+      if (connection?.ended) return;
+      if (connection?.tooSlow()) {
+        ctx.metrics.slowConsumerDropped();
+        return;
+      }
       if (live.direct !== null) lastSeq = live.direct.lastSeq;
       if (event.type !== 'message') {
         if (changed(event)) yield trackState(lastSeq, event);
@@ -168,6 +174,7 @@ export async function* streamRoomEvents(
       if (seq <= lastSeq) continue;
       // The bus's own event object, shared by every subscriber: the WebSocket encoder serializes it once.
       yield tracked(String(seq), event);
+      ctx.metrics.deliveries(1, 'stream');
       lastSeq = seq;
       goDirect(lastSeq);
     }
@@ -184,5 +191,6 @@ export async function* streamRoomEvents(
     unsubscribe();
     release();
     slot.release();
+    endSubscription();
   }
 }

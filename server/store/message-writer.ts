@@ -1,5 +1,6 @@
 import type { EventBus } from '../bus/event-bus.ts';
 import type { Db } from '../db/client.ts';
+import { disabledMetrics, type Metrics } from '../metrics/metrics.ts';
 import { type InsertResult, insertMessage, insertMessages, type NewMessage } from './messages.ts';
 
 /** Upper bound on one group commit, so one transaction never holds the write lock for long. */
@@ -33,6 +34,7 @@ export class MessageWriter {
     private readonly bus: EventBus,
     /** A bus listener threw: the message is stored and its caller still gets its answer. */
     private readonly onPublishError: (error: unknown) => void,
+    private readonly metrics: Pick<Metrics, 'groupCommit' | 'messagesPosted'> = disabledMetrics,
   ) {}
 
   insert(input: NewMessage): Promise<InsertResult> {
@@ -53,12 +55,14 @@ export class MessageWriter {
       setImmediate(() => this.flush());
     }
     let results: InsertResult[];
+    const started = performance.now();
     try {
       results = insertMessages(
         this.db,
         batch.map((pending) => pending.input),
       );
     } catch {
+      this.metrics.groupCommit(batch.length, (performance.now() - started) / 1000);
       // The batch rolled back as a whole, so nothing of it is stored: retry each post alone, in
       // the same order, so one bad post cannot take the others down and each caller gets its own
       // answer. Not per-post savepoints inside the batch: an error that makes SQLite roll back the
@@ -68,6 +72,7 @@ export class MessageWriter {
       for (const pending of batch) this.settle(pending, () => insertMessage(this.db, pending.input));
       return;
     }
+    this.metrics.groupCommit(batch.length, (performance.now() - started) / 1000);
     for (const [index, pending] of batch.entries()) this.settle(pending, () => results[index]);
   }
 
@@ -84,6 +89,7 @@ export class MessageWriter {
       return;
     }
     if (result.kind === 'inserted') {
+      this.metrics.messagesPosted(1);
       // A throwing listener must not strand this caller or the rest of the batch: the message is committed.
       try {
         this.bus.publish(result.message.room, { type: 'message', message: result.message });
