@@ -1,16 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-/** The server as `npm start` runs it: its own process, configured by the environment. */
+/**
+ * The server as `npm start` runs it: `node scripts/start.js`, one plain node process on the
+ * compiled server (the global set-up has built it), configured by the environment. The --import
+ * guard makes loading any devDependency (tsx, vite, …) fail, as a production install would.
+ */
 function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', './tests/support/forbid-dev-dependencies.js', 'scripts/start.js'],
+    {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -47,6 +55,21 @@ async function waitForHealth(url: string, timeoutMs = 20_000): Promise<void> {
   throw new Error(`${url} never answered 200`);
 }
 
+/** Processes whose parent is `pid`, from /proc (Linux). */
+function childPids(pid: number | undefined): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}
+
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
@@ -61,7 +84,7 @@ describe('the server process', () => {
     expect(started.output()).toContain('RATE_LIMITS');
   });
 
-  it('creates the database directory, serves, and on SIGTERM exits 0 leaving one tidy database file', async () => {
+  it('runs compiled JavaScript alone: creates the database directory, serves, and on SIGTERM exits 0 leaving one tidy database file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'atlas-chat-process-'));
     const databasePath = join(dir, 'nested', 'chat.db');
     const port = await freePort();
@@ -69,6 +92,11 @@ describe('the server process', () => {
     children.push(started.child);
     try {
       await waitForHealth(`http://127.0.0.1:${port}/healthz`);
+      // One process: nothing started beside it (the old `npm start` ran a tsx launcher and a child).
+      expect(childPids(started.child.pid)).toEqual([]);
+      // The web build and the migrations were found from the package root, not from the module's depth.
+      const page = await fetch(`http://127.0.0.1:${port}/rooms/general`);
+      expect(await page.text()).toContain('<div id="root">');
       const signUp = await fetch(`http://127.0.0.1:${port}/api/auth/sign-up`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

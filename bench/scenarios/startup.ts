@@ -1,40 +1,107 @@
-import { join } from 'node:path';
 import type { BenchContext, Row, ScenarioResult } from '../lib/context.ts';
-import { startServer } from '../lib/processes.ts';
-import { seedDatabase } from '../lib/seed.ts';
+import { readTreeRssKiB, startServer } from '../lib/processes.ts';
+import { formatNumber } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 
-/** Process start to the first /healthz 200, on the seeded room against an empty database. */
+const TARGET_MS = 1000;
+/** Half of what `npm start` took through tsx before issue #9 (two processes, 196 MiB; see decision 015). */
+const TARGET_RSS_MIB = 98;
+/** How long a healthy server is left alone before its RSS is read: start-up garbage settles. */
+const IDLE_SETTLE_MS = 1000;
+
+const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+interface Variant {
+  label: string;
+  script: string;
+  scriptArgs?: string[];
+  /** Whether it serves the seeded database (the baseline has none). */
+  database: boolean;
+}
+
+/** What `npm start` runs: the compiled server, one plain node process (see scripts/start.js). */
+const compiled: Variant = { label: 'compiled (npm start)', script: 'dist/server/main.js', database: true };
+/** How `npm run dev` and the tests run the server: TypeScript through tsx's loader. */
+const tsx: Variant = { label: 'TypeScript through tsx (npm run dev)', script: 'server/main.ts', database: true };
+const bare: Variant = { label: 'bare node HTTP', script: 'bench/baseline-bare-http.js', database: false };
+
+/**
+ * Process start to the first /healthz 200 on the seeded room, and RSS once idle, for the compiled
+ * server and the tsx-run one, each against a bare node HTTP server started the same way (pinned,
+ * polled the same) in the same run.
+ */
 export async function runStartup(context: BenchContext): Promise<ScenarioResult> {
   const { runs } = context.sizes.startup;
   const seeded = await context.historyDatabase();
-  const empty = await seedDatabase(join(context.workDir, 'empty.db'), { users: 0, room: 'empty', messages: 0 });
-  const once = async (path: string) => {
-    const server = await startServer('server/main.ts', context.pinning, { DATABASE_PATH: path });
-    await server.stop();
-    return server.startupMs;
+  const before: Variant = {
+    label: 'npm start before #9 (tsx CLI)',
+    script: 'node_modules/tsx/dist/cli.mjs',
+    scriptArgs: ['scripts/start.ts'],
+    database: true,
   };
+  const variants = [before, tsx, bare];
+  const startupMs = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+  const rssKiB = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
 
-  context.log(`startup: ${runs} starts each, ${seeded.messages} messages vs empty, alternating`);
-  // Alternating spreads any drift (disk cache, tsx's compile cache warming up) over both.
-  const withMessages: number[] = [];
-  const withoutMessages: number[] = [];
+  context.log(
+    `startup: ${runs} starts each of ${variants.map((v) => v.label).join(', ')}; ${seeded.messages} messages`,
+  );
+  // Round-robin spreads any drift (disk cache, tsx's compile cache warming up) over all variants.
   for (let run = 0; run < runs; run += 1) {
-    withMessages.push(await once(seeded.path));
-    withoutMessages.push(await once(empty.path));
+    for (const variant of variants) {
+      const env: Record<string, string> = variant.database ? { DATABASE_PATH: seeded.path } : {};
+      const server = await startServer(variant.script, context.pinning, env, [], variant.scriptArgs);
+      try {
+        await sleep(IDLE_SETTLE_MS);
+        startupMs.get(variant)?.push(server.startupMs);
+        rssKiB.get(variant)?.push(readTreeRssKiB(server.pid));
+      } finally {
+        await server.stop();
+      }
+    }
   }
-  const value = median(withMessages);
-  const baseline = median(withoutMessages);
-  const row: Row = {
-    scenario: 'start-up',
-    figure: `process start to /healthz 200, ${seeded.messages} messages (median of ${runs})`,
-    value,
-    unit: 'ms',
-    baselineLabel: 'empty database (ms)',
-    baseline,
-    ratio: value / baseline,
-    target: null,
-    met: null,
-  };
-  return { rows: [row], details: { runs: { withMessages, withoutMessages } }, notes: [] };
+
+  const medianOf = (figures: Map<Variant, number[]>, variant: Variant) => median(figures.get(variant) ?? []);
+  const baselineMs = medianOf(startupMs, bare);
+  const baselineMiB = medianOf(rssKiB, bare) / 1024;
+  const rows: Row[] = [];
+  for (const variant of variants.filter((v) => v !== bare)) {
+    const ms = medianOf(startupMs, variant);
+    const mib = medianOf(rssKiB, variant) / 1024;
+    const product = variant === compiled;
+    rows.push(
+      {
+        scenario: 'start-up',
+        figure: `process start to /healthz 200, ${variant.label}, ${seeded.messages} messages (median of ${runs})`,
+        value: ms,
+        unit: 'ms',
+        baselineLabel: `${bare.label} (ms)`,
+        baseline: baselineMs,
+        ratio: ms / baselineMs,
+        target: product ? `≤ ${TARGET_MS} ms` : null,
+        met: product ? ms <= TARGET_MS : null,
+      },
+      {
+        scenario: 'start-up',
+        figure: `RSS at idle, ${variant.label} (median of ${runs})`,
+        value: mib,
+        unit: 'MiB',
+        baselineLabel: `${bare.label} (MiB)`,
+        baseline: baselineMiB,
+        ratio: mib / baselineMiB,
+        target: product ? `< ${TARGET_RSS_MIB} MiB` : null,
+        met: product ? mib < TARGET_RSS_MIB : null,
+      },
+    );
+  }
+  const notes = [
+    `RSS read ${IDLE_SETTLE_MS} ms after the first healthy answer, summed over the process and its children; bare node: ${formatNumber(baselineMiB)} MiB`,
+  ];
+  const details = Object.fromEntries(
+    variants.map((variant) => [
+      variant.label,
+      { script: variant.script, startupMs: startupMs.get(variant), rssKiB: rssKiB.get(variant) },
+    ]),
+  );
+  return { rows, details, notes };
 }
