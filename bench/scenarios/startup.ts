@@ -33,13 +33,7 @@ const bare: Variant = { label: 'bare node HTTP', script: 'bench/baseline-bare-ht
 export async function runStartup(context: BenchContext): Promise<ScenarioResult> {
   const { runs } = context.sizes.startup;
   const seeded = await context.historyDatabase();
-  const before: Variant = {
-    label: 'npm start before #9 (tsx CLI)',
-    script: 'node_modules/tsx/dist/cli.mjs',
-    scriptArgs: ['scripts/start.ts'],
-    database: true,
-  };
-  const variants = [before, tsx, bare];
+  const variants = [compiled, tsx, bare];
   const startupMs = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
   const rssKiB = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
 
@@ -65,7 +59,7 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
   const baselineMs = medianOf(startupMs, bare);
   const baselineMiB = medianOf(rssKiB, bare) / 1024;
   const rows: Row[] = [];
-  for (const variant of variants.filter((v) => v !== bare)) {
+  for (const variant of [compiled, tsx]) {
     const ms = medianOf(startupMs, variant);
     const mib = medianOf(rssKiB, variant) / 1024;
     const product = variant === compiled;
