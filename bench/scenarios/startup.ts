@@ -6,9 +6,6 @@ import { median } from '../lib/stats.ts';
 const TARGET_MS = 1000;
 /** Half of what `npm start` took through tsx before issue #9 (two processes, 196 MiB; see decision 015). */
 const TARGET_RSS_MIB = 98;
-/** How long a healthy server is left alone before its RSS is read: start-up garbage settles. */
-const IDLE_SETTLE_MS = 1000;
-
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 interface Variant {
@@ -31,9 +28,9 @@ const bare: Variant = { label: 'bare node HTTP', script: 'bench/baseline-bare-ht
  * polled the same) in the same run.
  */
 export async function runStartup(context: BenchContext): Promise<ScenarioResult> {
-  const { runs } = context.sizes.startup;
+  const { runs, settleMs, withTsx } = context.sizes.startup;
   const seeded = await context.historyDatabase();
-  const variants = [compiled, tsx, bare];
+  const variants = withTsx ? [compiled, tsx, bare] : [compiled, bare];
   const startupMs = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
   const rssKiB = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
 
@@ -46,7 +43,7 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
       const env: Record<string, string> = variant.database ? { DATABASE_PATH: seeded.path } : {};
       const server = await startServer(variant.script, context.pinning, env, [], variant.scriptArgs);
       try {
-        await sleep(IDLE_SETTLE_MS);
+        await sleep(settleMs);
         startupMs.get(variant)?.push(server.startupMs);
         rssKiB.get(variant)?.push(readTreeRssKiB(server.pid));
       } finally {
@@ -59,7 +56,7 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
   const baselineMs = medianOf(startupMs, bare);
   const baselineMiB = medianOf(rssKiB, bare) / 1024;
   const rows: Row[] = [];
-  for (const variant of [compiled, tsx]) {
+  for (const variant of variants.filter((variant) => variant !== bare)) {
     const ms = medianOf(startupMs, variant);
     const mib = medianOf(rssKiB, variant) / 1024;
     const product = variant === compiled;
@@ -89,7 +86,7 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
     );
   }
   const notes = [
-    `RSS read ${IDLE_SETTLE_MS} ms after the first healthy answer, summed over the process and its children; bare node: ${formatNumber(baselineMiB)} MiB`,
+    `RSS read ${settleMs} ms after the first healthy answer, summed over the process and its children; bare node: ${formatNumber(baselineMiB)} MiB`,
   ];
   const details = Object.fromEntries(
     variants.map((variant) => [
