@@ -16,8 +16,14 @@ COPY drizzle drizzle
 COPY web web
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
- # What the native addon was compiled from (SQLite's amalgamation, object files) is not needed to run it.
- && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src node_modules/better-sqlite3/build/Release/obj.target node_modules/better-sqlite3/build/Release/.deps
+ # TypeScript (23 MB) is a peer dependency of @trpc/client and @trpc/server, for their types only.
+ && rm -rf node_modules/typescript \
+ # better-sqlite3: keep the compiled addon, drop what it was built from (SQLite's sources, objects).
+ && cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node . \
+ && rm -rf build deps src \
+ && mkdir -p build/Release \
+ && mv better_sqlite3.node build/Release/
 
 # --- run: the slim image, production dependencies and the build outputs only
 FROM node:20-bookworm-slim
