@@ -1,5 +1,5 @@
 import type { BenchContext, Row, ScenarioResult } from '../lib/context.ts';
-import { readTreeRssKiB, startServer } from '../lib/processes.ts';
+import { readCpuSeconds, readTreeRssKiB, startServer } from '../lib/processes.ts';
 import { formatNumber } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 
@@ -33,6 +33,9 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
   const variants = withTsx ? [compiled, tsx, bare] : [compiled, bare];
   const startupMs = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
   const rssKiB = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+  // CPU time used by the time it was healthy: less at the mercy of other processes than wall time
+  // on a shared machine (a launcher's children are not counted until they exit).
+  const cpuMs = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
 
   context.log(
     `startup: ${runs} starts each of ${variants.map((v) => v.label).join(', ')}; ${seeded.messages} messages`,
@@ -43,6 +46,7 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
       const env: Record<string, string> = variant.database ? { DATABASE_PATH: seeded.path } : {};
       const server = await startServer(variant.script, context.pinning, env, [], variant.scriptArgs);
       try {
+        cpuMs.get(variant)?.push(readCpuSeconds(server.pid) * 1000);
         await sleep(settleMs);
         startupMs.get(variant)?.push(server.startupMs);
         rssKiB.get(variant)?.push(readTreeRssKiB(server.pid));
@@ -87,11 +91,19 @@ export async function runStartup(context: BenchContext): Promise<ScenarioResult>
   }
   const notes = [
     `RSS read ${settleMs} ms after the first healthy answer, summed over the process and its children; bare node: ${formatNumber(baselineMiB)} MiB`,
+    `CPU time used by the time of the first healthy answer (median): ${variants
+      .map((variant) => `${variant.label} ${formatNumber(medianOf(cpuMs, variant))} ms`)
+      .join(', ')}`,
   ];
   const details = Object.fromEntries(
     variants.map((variant) => [
       variant.label,
-      { script: variant.script, startupMs: startupMs.get(variant), rssKiB: rssKiB.get(variant) },
+      {
+        script: variant.script,
+        startupMs: startupMs.get(variant),
+        cpuMs: cpuMs.get(variant),
+        rssKiB: rssKiB.get(variant),
+      },
     ]),
   );
   return { rows, details, notes };
