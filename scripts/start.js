@@ -13,4 +13,5 @@ try {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 }
-await import('../dist/server/main.js');
+// A URL, not a literal specifier: the type check (checkJs) must not need a build to exist.
+await import(new URL('../dist/server/main.js', import.meta.url).href);
