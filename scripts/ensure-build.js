@@ -10,7 +10,7 @@
  * how to build.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +22,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * @property {string} script the npm script that builds it
  * @property {string} output a file every build of it writes anew
  * @property {string[]} sources what the build reads besides node_modules
- * @property {string} tool the package the build runs (a devDependency)
  */
 
 /** @type {Part[]} */
@@ -32,14 +31,12 @@ export const parts = [
     script: 'build:server',
     output: 'dist/server/main.js',
     sources: ['server', 'client', 'tsconfig.json', 'tsconfig.build.json'],
-    tool: 'typescript',
   },
   {
     name: 'web app',
     script: 'build:web',
     output: 'web/dist/index.html',
     sources: ['web/src', 'web/build', 'web/index.html', 'web/vite.config.ts'],
-    tool: 'vite',
   },
 ];
 
@@ -66,9 +63,16 @@ export function staleReason(part) {
   return statSync(output).mtimeMs < newestSource ? `its sources changed since ${part.output} was built` : null;
 }
 
-/** @param {string} name */
-function installed(name) {
-  return existsSync(join(root, 'node_modules', name, 'package.json'));
+/**
+ * Whether every devDependency is installed. Building needs them (tsc, @types/*, Vite and its
+ * plugins); some build tools can be present without the rest (TypeScript is a peer dependency of
+ * @trpc/*, so `npm ci --omit=dev` installs it), and a build half-equipped would fail.
+ */
+function devDependenciesInstalled() {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return Object.keys(manifest.devDependencies ?? {}).every((name) =>
+    existsSync(join(root, 'node_modules', name, 'package.json')),
+  );
 }
 
 /**
@@ -77,20 +81,25 @@ function installed(name) {
  * @param {{ quiet?: boolean }} [options]
  */
 export function ensureBuild(options = {}) {
+  /** @type {boolean | undefined} */
+  let canBuild;
   for (const part of parts) {
     const reason = staleReason(part);
     if (reason === null) continue;
-    if (!installed(part.tool)) {
+    canBuild ??= devDependenciesInstalled();
+    if (!canBuild) {
       const how = 'install the dev dependencies (npm ci) and run npm run build';
       if (!existsSync(join(root, part.output))) {
-        throw new Error(`The ${part.name} is not built (${reason}) and ${part.tool} is not installed: ${how}.`);
+        throw new Error(
+          `The ${part.name} is not built (${reason}) and the dev dependencies are not installed: ${how}.`,
+        );
       }
       console.warn(`Warning: the ${part.name} build looks stale (${reason}); using it as it is. To rebuild: ${how}.`);
       continue;
     }
     if (!options.quiet) console.log(`Building the ${part.name} (${reason})…`);
     const args = ['run', ...(options.quiet ? ['--silent'] : []), part.script];
-    if (options.quiet && part.tool === 'vite') args.push('--', '--logLevel', 'warn');
+    if (options.quiet && part.script === 'build:web') args.push('--', '--logLevel', 'warn');
     const result = spawnSync('npm', args, {
       cwd: root,
       stdio: 'inherit',
