@@ -47,4 +47,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself as PID 1, not npm: SIGTERM (docker stop) reaches the server, which closes WebSockets,
 # finishes in-flight requests and checkpoints the SQLite WAL before exiting 0.
-CMD ["node", "dist/server/main.js"]
+CMD ["node", "dist/server.js"]

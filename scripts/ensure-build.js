@@ -29,8 +29,8 @@ export const parts = [
   {
     name: 'server',
     script: 'build:server',
-    output: 'dist/server/main.js',
-    sources: ['server', 'client', 'tsconfig.json', 'tsconfig.build.json'],
+    output: 'dist/server.js',
+    sources: ['server', 'client', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.js'],
   },
   {
     name: 'web app',

@@ -2,8 +2,8 @@
 /**
  * `npm start`: builds what is missing or stale (never in a production install without dev
  * dependencies; see ensure-build.js), then runs the compiled server in this same process: one
- * plain node process, configured by the environment like dist/server/main.js run directly (which
- * is what the container does).
+ * plain node process, configured by the environment like dist/server.js run directly (which is
+ * what the container does).
  */
 import { ensureBuild } from './ensure-build.js';
 
@@ -14,4 +14,4 @@ try {
   process.exit(1);
 }
 // A URL, not a literal specifier: the type check (checkJs) must not need a build to exist.
-await import(new URL('../dist/server/main.js', import.meta.url).href);
+await import(new URL('../dist/server.js', import.meta.url).href);

@@ -3,12 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer } from './support/server.ts';
+import { startServerProcess } from './support/server-process.ts';
 
 /**
  * `atlas-chat/client` as a stranger gets it: `npm pack`, installed from the tarball into a fresh
  * project, compiled there with plain tsc and `tsc --init`'s settings (no allowImportingTsExtensions,
- * no path into our sources), run against a live server. The fixture is
+ * no path into our sources), run against the compiled server. The fixture is
  * tests/fixtures/client-consumer. Dependencies come from npm's cache when it has them
  * (--prefer-offline; `npm ci` in this repository fills it with the very same versions).
  */
@@ -82,7 +82,7 @@ describe('the packed atlas-chat package', () => {
       'dist/client/index.js',
       'dist/client/node.js',
       'dist/client/index.d.ts',
-      'dist/server/main.js',
+      'dist/server.js',
       'dist/server/routers/app-router.d.ts',
       'web/dist/index.html',
       'scripts/start.js',
@@ -106,8 +106,9 @@ describe('the packed atlas-chat package', () => {
       expect.stringMatching(/^wrong-input\.ts\(5,\d+\): error TS2561: .*'txt' does not exist/),
     ]);
 
-    // tsc still emitted out/main.js (noEmitOnError is off); it runs on the installed package alone.
-    const server = await startTestServer({ RATE_LIMITS: 'off' });
+    // tsc still emitted out/main.js (noEmitOnError is off); it runs on the installed package alone,
+    // against the server as `npm start` runs it (the bundle), over HTTP and the WebSocket.
+    const server = await startServerProcess({ RATE_LIMITS: 'off' });
     try {
       const program = await run(process.execPath, ['out/main.js'], {
         cwd: project,
@@ -122,7 +123,7 @@ describe('the packed atlas-chat package', () => {
         text: `hello from ${printed.username}`,
       });
     } finally {
-      await server.close();
+      expect(await server.stop()).toBe(0);
     }
   }, 120_000);
 });

@@ -17,7 +17,7 @@ interface Variant {
 }
 
 /** What `npm start` runs: the compiled server, one plain node process (see scripts/start.js). */
-const compiled: Variant = { label: 'compiled (npm start)', script: 'dist/server/main.js', database: true };
+const compiled: Variant = { label: 'compiled (npm start)', script: 'dist/server.js', database: true };
 /** How `npm run dev` and the tests run the server: TypeScript through tsx's loader. */
 const tsx: Variant = { label: 'TypeScript through tsx (npm run dev)', script: 'server/main.ts', database: true };
 const bare: Variant = { label: 'bare node HTTP', script: 'bench/baseline-bare-http.js', database: false };
