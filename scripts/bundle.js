@@ -23,6 +23,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20.19',
+  // Whitespace only: names stay, so stack traces still name functions. The smaller source costs
+  // V8 less memory to hold (idle RSS −7 MiB); full minification (renaming) measured +12 MiB instead.
+  minifyWhitespace: true,
   // For debugging: `node --enable-source-maps dist/server.js` maps stack traces to the sources.
   sourcemap: true,
   // The sources are not shipped; file names and lines are what a stack trace needs.
