@@ -10,6 +10,7 @@ ENV npm_config_build_from_source=true
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.js scripts/
 COPY server server
 COPY client client
 COPY drizzle drizzle

@@ -4,7 +4,7 @@ import { formatNumber } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 
 const TARGET_MS = 1000;
-/** Half of what `npm start` took through tsx before issue #9 (two processes, 196 MiB; see decision 015). */
+/** Half of what `npm start` took through tsx before issue #9 (two processes, 194–205 MiB; decision 015). */
 const TARGET_RSS_MIB = 98;
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
@@ -16,8 +16,8 @@ interface Variant {
   database: boolean;
 }
 
-/** What `npm start` runs: the compiled server, one plain node process (see scripts/start.js). */
-const compiled: Variant = { label: 'compiled (npm start)', script: 'dist/server.js', database: true };
+/** What `npm start` and the container run: the bundled server, one plain node process. */
+const compiled: Variant = { label: 'dist/server.js (npm start)', script: 'dist/server.js', database: true };
 /** How `npm run dev` and the tests run the server: TypeScript through tsx's loader. */
 const tsx: Variant = { label: 'TypeScript through tsx (npm run dev)', script: 'server/main.ts', database: true };
 const bare: Variant = { label: 'bare node HTTP', script: 'bench/baseline-bare-http.js', database: false };
