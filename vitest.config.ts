@@ -7,7 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file starts its own server on a free port with its own SQLite file.
     pool: 'forks',
-    // Builds web/dist when it is missing or older than web/ sources: the browser tests use the built app.
-    globalSetup: ['tests/web/global-setup.ts'],
+    // Builds dist/ and web/dist when missing or older than their sources: the browser tests use the
+    // built web app, the process and client-package tests the compiled server.
+    globalSetup: ['tests/support/global-setup.ts'],
   },
 });

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureBuild } from '../scripts/ensure-build.js';
 import type { BenchContext, Row, Scenario, ScenarioResult } from './lib/context.ts';
 import { detectPinning, killAllChildren, repoRoot } from './lib/processes.ts';
 import { describeMachine, markdownTable } from './lib/report.ts';
@@ -70,6 +71,8 @@ async function main(): Promise<number> {
   };
 
   log(`${quick ? 'quick' : 'full'} run; ${pinning.description}`);
+  // The start-up scenario runs the compiled server, as `npm start` does.
+  if (selected.includes('startup')) ensureBuild({ quiet: true });
   const results: Record<string, ScenarioResult | { error: string }> = {};
   const rows: Row[] = [];
   const notes: string[] = [];

@@ -14,7 +14,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { createApp } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
 import type { AppRouter } from '../server/routers/app-router.ts';
-import { ensureWebBuild } from './ensure-web-build.ts';
+import { ensureBuild } from './ensure-build.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'docs/screenshots');
@@ -50,7 +50,7 @@ async function openRoom(tab: Page, baseUrl: string, room: string) {
 }
 
 async function main() {
-  await ensureWebBuild();
+  ensureBuild();
   const dir = mkdtempSync(join(tmpdir(), 'atlas-chat-screens-'));
   const app = await createApp(
     parseConfig({

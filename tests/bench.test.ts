@@ -6,8 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 /**
  * Proves the benchmark harness still works end to end (`npm run bench -- --quick`): every
- * scenario runs against real server processes and yields numbers. How big the numbers are is
- * never asserted: timing on a shared CI machine is not a test result.
+ * scenario runs against real server processes and yields numbers. What the numbers are is never
+ * asserted, not even their sign: a figure derived from two noisy readings (RSS growth per idle
+ * WebSocket is RSS after minus RSS before, over a few hundred connections) can come out negative
+ * on a busy machine, and timing on a shared CI machine is not a test result.
  */
 const SCENARIOS = ['send', 'fanout', 'history', 'connections', 'startup'];
 
@@ -35,7 +37,8 @@ function runQuickBench(out: string): Promise<{ code: number; stdout: string; std
     execFile(
       'npm',
       ['run', '--silent', 'bench', '--', '--quick', '--out', out],
-      { cwd: join(import.meta.dirname, '..'), timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
+      // Generous: about a minute here, longer when the machine is busy; a timeout is no measurement.
+      { cwd: join(import.meta.dirname, '..'), timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolveRun({ code, stdout, stderr });
@@ -45,7 +48,9 @@ function runQuickBench(out: string): Promise<{ code: number; stdout: string; std
 }
 
 describe('npm run bench -- --quick', () => {
-  it('runs every scenario and reports finite, positive figures and ratios', { timeout: 120_000 }, async () => {
+  it('runs every scenario and reports a finite figure and baseline, and a ratio, for each row', {
+    timeout: 320_000,
+  }, async () => {
     const out = join(dir, 'quick.json');
     const run = await runQuickBench(out);
     expect(run.code, run.stderr.slice(-4000)).toBe(0);
@@ -67,10 +72,11 @@ describe('npm run bench -- --quick', () => {
       expect(rows.length, `${scenario} has no rows`).toBeGreaterThan(0);
       for (const row of rows) {
         const what = `${scenario}: ${row.figure}`;
-        for (const [name, number] of Object.entries({ value: row.value, baseline: row.baseline, ratio: row.ratio })) {
+        for (const [name, number] of Object.entries({ value: row.value, baseline: row.baseline })) {
           expect(Number.isFinite(number), `${what} ${name} = ${number}`).toBe(true);
-          expect(number, `${what} ${name}`).toBeGreaterThan(0);
         }
+        // value / baseline: a baseline that happens to read 0 makes it Infinity or NaN, which is no bug.
+        expect(typeof row.ratio, `${what} ratio`).toBe('number');
         expect([true, false, null]).toContain(row.met);
       }
     }

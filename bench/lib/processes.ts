@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -74,18 +74,28 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Flags for node itself, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Arguments for the script. */
+  scriptArgs?: string[];
   ipc?: boolean;
 }
 
 /**
- * Starts a TypeScript file the way production starts the server: `node --import tsx file`,
- * prefixed with `taskset -c <core>` when pinning is available. Its stdout goes to our stderr so the
- * bench's own stdout stays a clean report.
+ * Starts a script with node, prefixed with `taskset -c <core>` when pinning is available: a
+ * TypeScript file through tsx (`node --import tsx file`, as `npm run dev` and the tests run the
+ * server), a JavaScript file (the compiled server, as `npm start` runs it) with plain `node`. Its
+ * stdout goes to our stderr so the bench's own stdout stays a clean report.
  */
 export function spawnNodeScript(script: string, options: SpawnOptions): ChildProcess {
   installExitHooks();
   const cpus = options.role === 'server' ? options.pinning.server : options.pinning.load;
-  const nodeCommand = [process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', resolve(repoRoot, script)];
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const nodeCommand = [
+    process.execPath,
+    ...(options.nodeArgs ?? []),
+    ...loader,
+    resolve(repoRoot, script),
+    ...(options.scriptArgs ?? []),
+  ];
   const [command, ...args] = cpus === null ? nodeCommand : ['taskset', '-c', cpus, ...nodeCommand];
   if (command === undefined) throw new Error('empty command');
   const child = spawn(command, args, {
@@ -177,6 +187,7 @@ export async function startServer(
   pinning: Pinning,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  scriptArgs: string[] = [],
 ): Promise<RunningServer> {
   const port = await freePort();
   const startedAt = performance.now();
@@ -184,6 +195,7 @@ export async function startServer(
     role: 'server',
     pinning,
     nodeArgs,
+    scriptArgs,
     env: { HOST: '127.0.0.1', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
   });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -210,6 +222,49 @@ export function readRssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match?.[1]) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(match[1]);
+}
+
+/** Parent pid of every process, from /proc/<pid>/stat; processes that vanish meanwhile are skipped. */
+function parentPids(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited between readdir and read
+    }
+  }
+  return parents;
+}
+
+/**
+ * RSS of a process and all its descendants (taskset execs into node, so the pid is node's own;
+ * a launcher such as the tsx CLI runs the server in a child). Shared pages count once per process,
+ * as `ps` shows them: the figure an operator sees.
+ */
+export function readTreeRssKiB(pid: number): number {
+  const parents = parentPids();
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const member of tree) {
+    try {
+      total += readRssKiB(member);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -14,7 +14,11 @@ export interface Sizes {
   };
   history: { messages: number; users: number; concurrency: number; warmupMs: number; durationMs: number };
   connections: { connections: number; warmConnections: number; settleMs: number };
-  startup: { runs: number };
+  /**
+   * `settleMs`: how long a healthy server is left alone before its RSS is read (start-up garbage
+   * settles). `withTsx`: also start the TypeScript sources through tsx, for comparison.
+   */
+  startup: { runs: number; settleMs: number; withTsx: boolean };
 }
 
 export const fullSizes: Sizes = {
@@ -30,7 +34,7 @@ export const fullSizes: Sizes = {
   },
   history: { messages: 100_000, users: 100, concurrency: 32, warmupMs: 1000, durationMs: 5000 },
   connections: { connections: 5000, warmConnections: 100, settleMs: 2000 },
-  startup: { runs: 5 },
+  startup: { runs: 5, settleMs: 1000, withTsx: true },
 };
 
 export const quickSizes: Sizes = {
@@ -46,5 +50,5 @@ export const quickSizes: Sizes = {
   },
   history: { messages: 10_000, users: 20, concurrency: 16, warmupMs: 300, durationMs: 1000 },
   connections: { connections: 300, warmConnections: 20, settleMs: 500 },
-  startup: { runs: 3 },
+  startup: { runs: 3, settleMs: 250, withTsx: false },
 };

@@ -1,9 +1,9 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { defaultMigrationsDir } from '../store/migrations-dir.ts';
+import { migrationsDir } from '../package-root.ts';
 import * as schema from './schema.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -36,7 +36,7 @@ function prepareFiles(path: string): void {
  * pending migrations from `migrationsFolder` (drizzle/sqlite). `:memory:` gives a throw-away
  * database, as the brief's in-memory mode.
  */
-export function openDatabase(path: string, migrationsFolder = defaultMigrationsDir('sqlite')): Database_ {
+export function openDatabase(path: string, migrationsFolder = join(migrationsDir(), 'sqlite')): Database_ {
   if (path !== ':memory:') prepareFiles(path);
   const sqlite = new Database(path);
   // WAL lets readers run while a write commits; FULL makes every acknowledged commit durable
@@ -46,7 +46,7 @@ export function openDatabase(path: string, migrationsFolder = defaultMigrationsD
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder });
+  migrate(db, { migrationsFolder: migrationsDir() });
   return {
     db,
     sqlite,

@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { webDistDir } from '../package-root.ts';
 import { sendError } from './errors.ts';
-
-export const webDistDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 const placeholder = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>atlas-chat</title></head>
 <body><main><h1>atlas-chat</h1><p>The web app is not built yet: run <code>npm run build</code>.
@@ -13,9 +11,10 @@ The API is at <a href="/api/docs">/api/docs</a>.</p></main></body></html>`;
 
 /** Serves the built web app; any other GET outside /api gets index.html so client routes load. */
 export async function registerWebApp(server: FastifyInstance): Promise<void> {
-  const built = existsSync(join(webDistDir, 'index.html'));
+  const root = webDistDir();
+  const built = existsSync(join(root, 'index.html'));
   if (built) {
-    await server.register(fastifyStatic, { root: webDistDir, wildcard: false, index: 'index.html' });
+    await server.register(fastifyStatic, { root, wildcard: false, index: 'index.html' });
   }
   server.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
