@@ -46,7 +46,7 @@ export function openDatabase(path: string, migrationsFolder = join(migrationsDir
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder: migrationsDir() });
+  migrate(db, { migrationsFolder });
   return {
     db,
     sqlite,
