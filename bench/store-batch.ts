@@ -23,9 +23,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { InProcessEventBus } from '../server/bus/event-bus.ts';
-import { openDatabase } from '../server/db/client.ts';
 import { GroupCommitWriter } from '../server/store/group-commit.ts';
-import { MessageWriter } from '../server/store/message-writer.ts';
 import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
 import type { NewMessage, RoomRow, SessionUser, Store } from '../server/store/store.ts';
@@ -216,18 +214,7 @@ async function sqliteFigures() {
     } finally {
       await store.close();
     }
-    // Today's synchronous writer straight on the database, as the server runs it before the
-    // conversion: the async Store must not cost the SQLite send path its speed.
-    const database = openDatabase(join(dir, 'store.db'));
-    try {
-      const legacy = new MessageWriter(database.db, new InProcessEventBus(), () => {});
-      const perSecond = await inFlight32((input) => legacy.insert(input), post);
-      figures.push({ backend: 'SQLite', method: "today's MessageWriter (sync), 32 in flight", perSecond });
-      log(`SQLite legacy writer: ${Math.round(perSecond)} msg/s`);
-    } finally {
-      database.close();
-    }
-    // The new writer once more, after the legacy one: A-B-A, so a drift of the machine shows.
+    // The writer once more on a reopened store, so a drift of the machine shows.
     const again = openSqliteStore({ path: join(dir, 'store.db') });
     try {
       const writer = new GroupCommitWriter(again.messages, new InProcessEventBus(), { onPublishError: () => {} });

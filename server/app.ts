@@ -6,7 +6,6 @@ import { MAX_BATCH_SIZE } from '../shared/rules.ts';
 import { InProcessEventBus } from './bus/event-bus.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
-import { openDatabase } from './db/client.ts';
 import { clientErrorOptions } from './http/client-errors.ts';
 import { UpgradeClients } from './http/client-info.ts';
 import { sendError } from './http/errors.ts';
@@ -30,8 +29,8 @@ import { registerUpgradeLimit } from './live/upgrade-limit.ts';
 import { createMetrics, disabledMetrics } from './metrics/metrics.ts';
 import { registerMetrics } from './metrics/metrics-route.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
-import { MessageWriter } from './store/message-writer.ts';
-import { deleteExpiredSessions } from './store/sessions.ts';
+import { createStore } from './store/create-store.ts';
+import { GroupCommitWriter } from './store/group-commit.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Incoming WebSocket frames above this close the connection (ws answers with code 1009). */
@@ -70,22 +69,26 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
 
 /** Builds the whole server: database, event bus, timers and HTTP routes. Nothing runs at import. */
 export async function createApp(config: Config): Promise<App> {
-  const database = openDatabase(config.DATABASE_PATH);
+  // Made first (it has no side effects) so the store's callbacks can log through it.
+  const server = Fastify(fastifyOptions(config));
+  const store = await createStore(config, {
+    onConnectionError: (error) => server.log.warn({ err: error }, 'an idle PostgreSQL connection failed'),
+    onRetry: (sqlState, attempt) => server.log.warn({ sqlState, attempt }, 'a post batch was retried'),
+  });
   const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
   const bus = new InProcessEventBus();
   const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
   const deps: AppDeps = {
-    db: database.db,
+    store,
     bus,
     presence: new PresenceTracker(bus),
     typing: new TypingTracker(bus),
     // Logs through `server`, made below; a listener can only throw once requests flow.
-    messageWriter: new MessageWriter(
-      database.db,
-      bus,
-      (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
-      metrics,
-    ),
+    messageWriter: new GroupCommitWriter(store.messages, bus, {
+      onPublishError: (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
+      onBatch: (size, milliseconds) => metrics.groupCommit(size, milliseconds / 1000),
+      onInserted: () => metrics.messagesPosted(1),
+    }),
     broadcaster: new RoomBroadcaster(bus, metrics),
     connections: new ConnectionRegistry(liveSettings(config)),
     limits,
@@ -100,8 +103,6 @@ export async function createApp(config: Config): Promise<App> {
     now: () => new Date(),
   };
 
-  const server = Fastify(fastifyOptions(config));
-
   server.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
     const status =
       error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
@@ -114,7 +115,10 @@ export async function createApp(config: Config): Promise<App> {
 
   const housekeeping = setInterval(() => {
     // Rate-limit windows expire by themselves (rate-limiter-flexible drops them).
-    deps.connections.closeSessions(deleteExpiredSessions(deps.db, deps.now()));
+    store.sessions.deleteExpired(deps.now()).then(
+      (ended) => deps.connections.closeSessions(ended),
+      (error: unknown) => server.log.warn({ err: error }, 'could not delete expired sessions; trying again later'),
+    );
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 
@@ -123,7 +127,7 @@ export async function createApp(config: Config): Promise<App> {
     deps.typing.close();
     deps.presence.close();
     await deps.bus.close();
-    database.close();
+    await store.close();
   });
 
   await server.register(cookie);
@@ -184,7 +188,7 @@ export async function createApp(config: Config): Promise<App> {
 
   server.get('/healthz', async (_req, reply) => {
     try {
-      database.sqlite.prepare('select 1').get();
+      await store.ping();
       return { status: 'ok' };
     } catch {
       return reply.code(503).send({ status: 'unavailable' });

@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 // Brings @fastify/cookie's request/reply typings (req.cookies, reply.setCookie) into every program
 // that type-checks this file, such as a client importing AppRouter, not only into server/app.ts.
 import type {} from '@fastify/cookie';
+import { TRPCError } from '@trpc/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EventBus } from './bus/event-bus.ts';
-import type { Db } from './db/client.ts';
 import type { ClientInfo, UpgradeClients } from './http/client-info.ts';
 import { clientInfo } from './http/client-info.ts';
 import type { PasswordGate } from './lib/password-gate.ts';
@@ -17,17 +17,19 @@ import type { PresenceTracker } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
 import type { TypingTracker } from './live/typing.ts';
 import type { Metrics, Transport } from './metrics/metrics.ts';
-import type { MessageWriter } from './store/message-writer.ts';
-import { findSessionUser, type SessionUser } from './store/sessions.ts';
+import { StoreUnavailableError } from './store/errors.ts';
+import type { GroupCommitWriter } from './store/group-commit.ts';
+import type { SessionUser, Store } from './store/store.ts';
 
 /** Long-lived parts made once by createApp and shared by every request. */
 export interface AppDeps {
-  db: Db;
+  /** SQLite or PostgreSQL, behind one async interface (decision 017). */
+  store: Store;
   bus: EventBus;
   presence: PresenceTracker;
   typing: TypingTracker;
   /** Group-commits posts; the only path that inserts messages. */
-  messageWriter: MessageWriter;
+  messageWriter: GroupCommitWriter;
   broadcaster: RoomBroadcaster;
   /** Open WebSockets and SSE streams: their caps, and by session, so revoking a session closes them. */
   connections: ConnectionRegistry;
@@ -86,9 +88,21 @@ function requestToken(
   return cookies()[sessionCookieName(client.secure)] || undefined;
 }
 
-export function resolveSession(deps: AppDeps, token: string | undefined) {
+export async function resolveSession(
+  deps: AppDeps,
+  token: string | undefined,
+): Promise<{ user: SessionUser | null; sessionId: number | null }> {
   if (!token) return { user: null, sessionId: null };
-  const found = findSessionUser(deps.db, hashSessionToken(token), deps.now());
+  let found: Awaited<ReturnType<Store['sessions']['findUser']>>;
+  try {
+    found = await deps.store.sessions.findUser(hashSessionToken(token), deps.now());
+  } catch (error) {
+    // Made before any procedure runs, so the procedures' 503 mapping (server/trpc.ts) cannot see it.
+    if (error instanceof StoreUnavailableError) {
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: error.message, cause: error });
+    }
+    throw error;
+  }
   return found ? { user: found.user, sessionId: found.sessionId } : { user: null, sessionId: null };
 }
 
@@ -130,7 +144,7 @@ export function createContextFactory(
   parseCookie: (header: string) => Record<string, string | undefined>,
   upgrades: UpgradeClients,
 ) {
-  return (opts: HttpContextOptions | WsContextOptions): Context => {
+  return async (opts: HttpContextOptions | WsContextOptions): Promise<Context> => {
     if (isWebSocketOptions(opts)) {
       const { req, res: socket } = opts;
       const client = upgrades.of(req);
@@ -139,7 +153,7 @@ export function createContextFactory(
         params && 'token' in params
           ? params.token || undefined
           : requestToken(req.headers.authorization, () => parseCookie(req.headers.cookie ?? ''), client);
-      const session = resolveSession(deps, token);
+      const session = await resolveSession(deps, token);
       // Throws past the per-user cap: tRPC then answers with that error and closes the socket.
       const connection = deps.connections.open({
         socket,
@@ -154,6 +168,12 @@ export function createContextFactory(
     const token = requestToken(req.headers.authorization, () => req.cookies, client);
     // One factory serves both HTTP adapters: tRPC's under /api/trpc, trpc-to-openapi's REST elsewhere.
     const transport = req.url.startsWith('/api/trpc') ? 'trpc-http' : 'rest';
-    return { ...deps, ...resolveSession(deps, token), http: fastifyHttp(client, res), connection: null, transport };
+    return {
+      ...deps,
+      ...(await resolveSession(deps, token)),
+      http: fastifyHttp(client, res),
+      connection: null,
+      transport,
+    };
   };
 }

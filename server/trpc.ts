@@ -3,6 +3,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError, z } from 'zod';
 import type { Context } from './context.ts';
 import { admitLiveCall } from './live/call-guard.ts';
+import { StoreUnavailableError } from './store/errors.ts';
 
 /** Turns zod issues into one readable sentence: "username: at least 3 characters; password: …". */
 export function describeIssues(error: ZodError): string {
@@ -53,6 +54,22 @@ const countCalls = t.middleware(async ({ ctx, path, next }) => {
   return result;
 });
 
+/**
+ * A database that cannot be reached is the server's trouble, not a bug: 503 with the store's message
+ * ("The database is unavailable (…); try again shortly"), on every transport, instead of a 500.
+ */
+const storeUnavailable = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof StoreUnavailableError) {
+    throw new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: result.error.cause.message,
+      cause: result.error.cause,
+    });
+  }
+  return result;
+});
+
 /** Every call over a WebSocket passes its connection's checks first (server/live/call-guard.ts). */
 const liveCalls = t.middleware(async ({ ctx, getRawInput, next }) => {
   const connection = ctx.connection;
@@ -67,7 +84,7 @@ const liveCalls = t.middleware(async ({ ctx, getRawInput, next }) => {
   }
 });
 
-export const publicProcedure = t.procedure.use(countCalls).use(liveCalls);
+export const publicProcedure = t.procedure.use(countCalls).use(storeUnavailable).use(liveCalls);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) {

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { StoreUnavailableError } from '../server/store/errors.ts';
 import type { InsertResult, NewMessage, RoomRow, SessionUser, Store } from '../server/store/store.ts';
-import { describeEachBackend, storeTest as test } from './support/stores.ts';
+import { ALL, describeEachBackend, rows, storeTest as test } from './support/stores.ts';
 
 const T0 = Date.parse('2025-03-04T05:06:07.891Z');
 const at = (offsetMs: number) => new Date(T0 + offsetMs);
@@ -93,7 +93,7 @@ describeEachBackend('Store contract', () => {
     expect(await store.rooms.isMember(random.id, carol.id)).toBe(false);
 
     // Same join time: by username in byte order ("Carol" before "bob"); the rejoin kept bob's time.
-    expect(await store.rooms.members(1)).toEqual([
+    expect(await rows(store.rooms.members(1, ALL))).toEqual([
       { username: 'Carol', joinedAt: at(0), messageCount: 0 },
       { username: 'bob', joinedAt: at(0), messageCount: 0 },
     ]);
@@ -124,7 +124,7 @@ describeEachBackend('Store contract', () => {
     const get = (name: string) => rooms.get(name) as RoomRow;
     await store.messages.insertOne(post(get('loud'), bob, 'one', null, at(1000)));
     await store.messages.insertOne(post(get('louder'), bob, 'two', null, at(2000)));
-    expect((await store.rooms.list()).map((summary) => summary.name)).toEqual([
+    expect((await rows(store.rooms.list(ALL))).map((summary) => summary.name)).toEqual([
       'louder',
       'loud',
       'a-c',
@@ -132,7 +132,7 @@ describeEachBackend('Store contract', () => {
       'ab',
       'quiet',
     ]);
-    expect((await store.rooms.list())[0]).toMatchObject({
+    expect((await rows(store.rooms.list(ALL)))[0]).toMatchObject({
       name: 'louder',
       memberCount: 1,
       messageCount: 1,
@@ -260,19 +260,19 @@ describeEachBackend('Store contract', () => {
     for (const target of [store, alone]) {
       expect(await target.rooms.lastSeq(batched.general.id)).toBe(4);
       expect(await target.rooms.lastSeq(batched.random.id)).toBe(2);
-      expect(await target.stats.roomCounts()).toEqual([
+      expect(await rows(target.stats.roomCounts(ALL))).toEqual([
         { room: 'general', messageCount: 4 },
         { room: 'random', messageCount: 2 },
       ]);
-      expect(await target.stats.userCounts()).toEqual([
+      expect(await rows(target.stats.userCounts(ALL))).toEqual([
         { username: 'alice', messageCount: 3 },
         { username: 'bob', messageCount: 3 },
       ]);
-      expect(await target.stats.memberCounts(batched.general.id)).toEqual([
+      expect(await rows(target.stats.memberCounts(batched.general.id, ALL))).toEqual([
         { username: 'alice', messageCount: 3 },
         { username: 'bob', messageCount: 1 },
       ]);
-      expect(await target.stats.userRoomCounts(batched.bob.id)).toEqual([
+      expect(await rows(target.stats.userRoomCounts(batched.bob.id, ALL))).toEqual([
         { room: 'random', messageCount: 2 },
         { room: 'general', messageCount: 1 },
       ]);

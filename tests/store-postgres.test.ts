@@ -9,7 +9,7 @@ import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
 import type { InsertResult, MessageDto, RoomRow, Store } from '../server/store/store.ts';
 import { createTestDatabase, describePostgres, holdLock, terminateStoreConnections } from './support/postgres.ts';
-import { storeTest } from './support/stores.ts';
+import { ALL, rows, storeTest } from './support/stores.ts';
 import { startTcpProxy } from './support/tcp-proxy.ts';
 import { runWorkers, type WorkerPost, type WorkerReport } from './support/workers.ts';
 
@@ -115,12 +115,12 @@ describePostgres('PostgreSQL store across processes', { timeout: PROCESS_TEST_TI
       expect(await store.rooms.summary(room.id)).toMatchObject({ messageCount: count, lastSeq: count });
     }
     expect(new Set(answered.map((message) => message.id)).size).toBe(600);
-    expect(await store.stats.userCounts()).toEqual([
+    expect(await rows(store.stats.userCounts(ALL))).toEqual([
       { username: 'ann', messageCount: 300 },
       { username: 'ben', messageCount: 300 },
     ]);
     for (const user of users) {
-      expect(await store.stats.userRoomCounts(user.id)).toEqual([
+      expect(await rows(store.stats.userRoomCounts(user.id, ALL))).toEqual([
         { room: 'race', messageCount: 270 },
         { room: 'calm', messageCount: 30 },
       ]);
@@ -162,7 +162,7 @@ describePostgres('PostgreSQL store across processes', { timeout: PROCESS_TEST_TI
     expect(stored.map((message) => message.seq)).toEqual(keys.map((_, index) => index + 1));
     expect(new Set(stored.map((message) => message.clientId)).size).toBe(200);
     expect(await store.rooms.summary(race.id)).toMatchObject({ messageCount: 200, lastSeq: 200 });
-    expect(await store.stats.userCounts()).toEqual([{ username: 'ann', messageCount: 200 }]);
+    expect(await rows(store.stats.userCounts(ALL))).toEqual([{ username: 'ann', messageCount: 200 }]);
 
     const answerOf = (report: WorkerReport, posts: WorkerPost[], key: string) =>
       report.answers[posts.findIndex((post) => post.clientId === key)] as InsertResult;
@@ -462,14 +462,14 @@ describePostgres('PostgreSQL answers like SQLite', () => {
         out.push(await target.messages.list(general, { before: 3, limit: 50 }));
         // rooms.createdAt is set by the database's clock: equal up to the moment, so left out.
         const withoutCreatedAt = ({ createdAt: _, ...summary }: { createdAt: string }) => summary;
-        out.push((await target.rooms.list()).map(withoutCreatedAt));
-        out.push(await target.rooms.members(general.id), await target.rooms.lastSeq(random.id));
+        out.push((await rows(target.rooms.list(ALL))).map(withoutCreatedAt));
+        out.push(await rows(target.rooms.members(general.id, ALL)), await target.rooms.lastSeq(random.id));
         out.push(
-          await target.stats.roomCounts(),
-          await target.stats.userCounts(),
-          await target.stats.memberCounts(general.id),
+          await rows(target.stats.roomCounts(ALL)),
+          await rows(target.stats.userCounts(ALL)),
+          await rows(target.stats.memberCounts(general.id, ALL)),
         );
-        out.push(await target.stats.userRoomCounts(bob.id), await target.stats.userCount(alice.id));
+        out.push(await rows(target.stats.userRoomCounts(bob.id, ALL)), await target.stats.userCount(alice.id));
         out.push(await target.sessions.deleteForUser(alice.id), await target.sessions.insert(bob.id, 'tok-c', t(1e9)));
         return out;
       };

@@ -1,6 +1,5 @@
 import { TRPCError } from '@trpc/server';
 import type { Context } from '../context.ts';
-import { isSessionActive } from '../store/sessions.ts';
 import { sessionEndedError } from './connections.ts';
 import type { LiveConnection } from './live-connection.ts';
 import { readRefusedBatchCall } from './trpc-wire.ts';
@@ -29,7 +28,7 @@ export async function admitLiveCall(
       message: `${refused} cannot be sent in a batch: send it in a message of its own`,
     });
   }
-  if (connection.sessionId !== null && !isSessionActive(ctx.db, connection.sessionId, ctx.now())) {
+  if (connection.sessionId !== null && !(await ctx.store.sessions.isActive(connection.sessionId, ctx.now()))) {
     ctx.connections.closeSessions([connection.sessionId]);
     throw sessionEndedError();
   }

@@ -70,11 +70,15 @@ export class ConnectionRegistry {
     this.sockets.add(connection);
     if (userId !== null) this.count(this.perUser, userId, 1);
     const untrack = this.track(sessionId, connection);
-    socket.once('close', () => {
+    const forget = () => {
       this.sockets.delete(connection);
       if (userId !== null) this.count(this.perUser, userId, -1);
       untrack();
-    });
+    };
+    // The context is made after an await (the session lookup): a socket that closed meanwhile will
+    // not emit 'close' again, so it is forgotten at once instead of holding its slots forever.
+    if (socket.readyState === socket.CLOSED) forget();
+    else socket.once('close', forget);
     return connection;
   }
 

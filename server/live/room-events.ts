@@ -3,8 +3,7 @@ import type { RoomEvent } from '../bus/event-bus.ts';
 import type { Context } from '../context.ts';
 import { createAsyncQueue } from '../lib/async-queue.ts';
 import type { MessageDto } from '../schemas.ts';
-import { listMessages } from '../store/messages.ts';
-import { getRoomLastSeq, type RoomRow } from '../store/rooms.ts';
+import type { RoomRow } from '../store/store.ts';
 import type { SubscriptionSlot } from './live-connection.ts';
 import type { DirectSubscriber } from './room-broadcaster.ts';
 import type { SubscriptionTag } from './trpc-wire.ts';
@@ -103,7 +102,7 @@ export async function* streamRoomEvents(
   };
 
   try {
-    const head = getRoomLastSeq(ctx.db, room.id);
+    const head = await ctx.store.rooms.lastSeq(room.id);
     const requested = parseLastEventId(lastEventId);
     let lastSeq = head;
     if (
@@ -122,7 +121,7 @@ export async function* streamRoomEvents(
       if (!endTurn) return;
       try {
         while (lastSeq < untilSeq) {
-          const page = listMessages(ctx.db, room, { after: lastSeq, limit: BACKFILL_PAGE });
+          const page = await ctx.store.messages.list(room, { after: lastSeq, limit: BACKFILL_PAGE });
           for (const message of page.messages) {
             // A replay must not pile up in the socket's buffer, whatever the cap says.
             if (connection && !(await connection.drained(signal))) return;

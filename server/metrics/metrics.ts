@@ -49,7 +49,7 @@ const PREFIX = 'atlas_chat_';
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** A commit is one fsync: sub-millisecond on a fast disk, tens of ms on a slow one. */
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
-/** The writer caps a batch at 256 posts (server/store/message-writer.ts). */
+/** The writer caps a batch at 256 posts (server/store/group-commit.ts). */
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /** The app's own metrics in a registry of its own: several apps in one process (tests) never share counts. */

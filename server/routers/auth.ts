@@ -4,8 +4,6 @@ import type { Context } from '../context.ts';
 import { clientKey } from '../lib/client-key.ts';
 import { createSessionToken, hashSessionToken, SESSION_TTL_MS } from '../lib/session-token.ts';
 import { passwordSchema, usernameSchema, userSchema } from '../schemas.ts';
-import { deleteSession, deleteUserSessions, insertSession } from '../store/sessions.ts';
-import { findUserByUsername, insertUser, updatePasswordHash } from '../store/users.ts';
 import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 import { enforceLimit } from './errors.ts';
 import { assertNewPassword, hashNewPassword, verifyCredentials, withPasswordGate } from './password-checks.ts';
@@ -16,10 +14,10 @@ const okSchema = z.object({ ok: z.literal(true) });
 const NEW_PASSWORD_RULE =
   '8–256 characters, not one of the most common passwords and not the username (any letter case)';
 
-function startSession(ctx: Context, user: { id: number; username: string }) {
+async function startSession(ctx: Context, user: { id: number; username: string }) {
   const token = createSessionToken();
   const expiresAt = new Date(ctx.now().getTime() + SESSION_TTL_MS);
-  insertSession(ctx.db, user.id, hashSessionToken(token), expiresAt);
+  await ctx.store.sessions.insert(user.id, hashSessionToken(token), expiresAt);
   ctx.http.setSessionCookie(token, expiresAt);
   return { user: { username: user.username }, token };
 }
@@ -56,8 +54,8 @@ export const authRouter = router({
         }
         const taken = () =>
           new TRPCError({ code: 'CONFLICT', message: `Username "${input.username}" is taken; choose another` });
-        if (findUserByUsername(ctx.db, input.username)) throw taken();
-        const user = insertUser(ctx.db, input.username, await hashNewPassword(gate, input.password));
+        if (await ctx.store.users.findByUsername(input.username)) throw taken();
+        const user = await ctx.store.users.insert(input.username, await hashNewPassword(gate, input.password));
         if (!user) throw taken();
         return startSession(ctx, user);
       });
@@ -111,10 +109,7 @@ export const authRouter = router({
         await verifyCredentials(ctx, gate, user.username, input.currentPassword, 'Wrong current password');
         return hashNewPassword(gate, input.newPassword);
       });
-      const ended = ctx.db.transaction((tx) => {
-        updatePasswordHash(tx, user.id, passwordHash);
-        return deleteUserSessions(tx, user.id, sessionId ?? undefined);
-      });
+      const ended = await ctx.store.users.changePassword(user.id, passwordHash, sessionId ?? undefined);
       ctx.connections.closeSessions(ended);
       return { ok: true as const };
     }),
@@ -131,9 +126,9 @@ export const authRouter = router({
     // No .input(): tRPC's httpLink sends an input-less mutation with an empty body, which a
     // z.void() input rejects as malformed JSON.
     .output(okSchema)
-    .mutation(({ ctx }) => {
+    .mutation(async ({ ctx }) => {
       if (ctx.sessionId !== null) {
-        deleteSession(ctx.db, ctx.sessionId);
+        await ctx.store.sessions.delete(ctx.sessionId);
         // Its WebSockets close too (after answering this call, if it came over one of them).
         ctx.connections.closeSessions([ctx.sessionId]);
       }
@@ -151,8 +146,8 @@ export const authRouter = router({
       },
     })
     .output(okSchema)
-    .mutation(({ ctx }) => {
-      const ended = deleteUserSessions(ctx.db, ctx.user.id);
+    .mutation(async ({ ctx }) => {
+      const ended = await ctx.store.sessions.deleteForUser(ctx.user.id);
       ctx.http.clearSessionCookie();
       ctx.connections.closeSessions(ended);
       return { ok: true as const };

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { Context } from '../context.ts';
 import type { LimitDecision } from '../lib/rate-limiter.ts';
-import { findRoom, isMember, type RoomRow } from '../store/rooms.ts';
+import type { RoomRow } from '../store/store.ts';
 
 /** Throws 429 with Retry-After when a limiter said no. */
 export function enforceLimit(ctx: Context, decision: LimitDecision, what: string): void {
@@ -11,8 +11,8 @@ export function enforceLimit(ctx: Context, decision: LimitDecision, what: string
   throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `${what}; try again in ${seconds} s` });
 }
 
-export function requireRoom(ctx: Context, name: string): RoomRow {
-  const room = findRoom(ctx.db, name);
+export async function requireRoom(ctx: Context, name: string): Promise<RoomRow> {
+  const room = await ctx.store.rooms.find(name);
   if (!room) {
     throw new TRPCError({ code: 'NOT_FOUND', message: `Room "${name}" does not exist; join it to create it` });
   }
@@ -20,8 +20,12 @@ export function requireRoom(ctx: Context, name: string): RoomRow {
 }
 
 /** Posting, typing and following a room need membership: 403 with what to do about it. */
-export function requireMembership(ctx: Context & { user: { id: number } }, room: RoomRow, doing: string): void {
-  if (!isMember(ctx.db, room.id, ctx.user.id)) {
+export async function requireMembership(
+  ctx: Context & { user: { id: number } },
+  room: RoomRow,
+  doing: string,
+): Promise<void> {
+  if (!(await ctx.store.rooms.isMember(room.id, ctx.user.id))) {
     throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" ${doing}` });
   }
 }

@@ -8,7 +8,6 @@ import {
   roomNameSchema,
   seqSchema,
 } from '../schemas.ts';
-import { listMessages } from '../store/messages.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
 
@@ -41,9 +40,9 @@ export const messagesRouter = router({
         }),
     )
     .output(z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }))
-    .query(({ ctx, input }) => {
-      const room = requireRoom(ctx, input.room);
-      return listMessages(ctx.db, room, {
+    .query(async ({ ctx, input }) => {
+      const room = await requireRoom(ctx, input.room);
+      return ctx.store.messages.list(room, {
         before: input.before,
         after: input.after,
         limit: input.limit ?? DEFAULT_PAGE_SIZE,
@@ -71,8 +70,8 @@ export const messagesRouter = router({
     .input(z.object({ room: roomNameSchema, text: messageTextSchema, clientId: clientIdSchema.optional() }))
     .output(z.object({ message: messageSchema }))
     .mutation(async ({ ctx, input }) => {
-      const room = requireRoom(ctx, input.room);
-      requireMembership(ctx, room, 'before posting in it');
+      const room = await requireRoom(ctx, input.room);
+      await requireMembership(ctx, room, 'before posting in it');
       if (ctx.limits) enforceLimit(ctx, await ctx.limits.post.consume(String(ctx.user.id)), 'Posting too fast');
       // Resolves once the message's transaction committed; the writer has published it by then,
       // in seq order and once per message.

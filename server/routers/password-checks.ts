@@ -5,7 +5,7 @@ import { clientKey } from '../lib/client-key.ts';
 import { getDecoyHash, hashPassword, verifyPassword } from '../lib/password.ts';
 import type { GateTicket } from '../lib/password-gate.ts';
 import { newPasswordProblem } from '../lib/password-policy.ts';
-import { findUserByUsername, type UserRow } from '../store/users.ts';
+import type { UserRow } from '../store/store.ts';
 import { enforceLimit } from './errors.ts';
 
 /** A refused place in the password gate frees up within one argon2id run: retry after a second. */
@@ -87,7 +87,7 @@ export async function verifyCredentials(
     if (!byIp.allowed) await limits.signInFailures.refund(failureKey);
     enforceLimit(ctx, byIp, 'Too many failed sign-ins from this address');
   }
-  const user = findUserByUsername(ctx.db, username);
+  const user = await ctx.store.users.findByUsername(username);
   const ok = await gate.run(async () => verifyPassword(user?.passwordHash ?? (await getDecoyHash()), password));
   if (!user || !ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: wrongMessage });
   if (limits) await Promise.all([limits.signInFailures.reset(failureKey), limits.signInFailuresByIp.refund(client)]);

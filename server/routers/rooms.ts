@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { claimSubscriptionSlot, streamRoomEvents } from '../live/room-events.ts';
 import { readSubscriptionTag } from '../live/trpc-wire.ts';
 import { memberPaging, pageOutput, roomListPaging, roomNameSchema, roomSummarySchema } from '../schemas.ts';
-import { countRooms, findRoom, getRoomSummary, joinRoom, listMembers, listRoomSummaries } from '../store/rooms.ts';
+import { RoomLimitError } from '../store/errors.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
 
@@ -25,8 +25,8 @@ export const roomsRouter = router({
     // Optional, so typed clients that call rooms.list.query() with no input keep working.
     .input(z.object(roomListPaging.input).optional())
     .output(z.object({ rooms: z.array(roomSummarySchema), ...pageOutput }))
-    .query(({ ctx, input }) => {
-      const page = listRoomSummaries(ctx.db, roomListPaging.request(input));
+    .query(async ({ ctx, input }) => {
+      const page = await ctx.store.rooms.list(roomListPaging.request(input));
       return { rooms: page.rows, ...roomListPaging.answer(page) };
     }),
 
@@ -49,19 +49,22 @@ export const roomsRouter = router({
     .input(roomInput)
     .output(z.object({ room: roomSummarySchema, created: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.limits && !findRoom(ctx.db, input.room)) {
+      if (ctx.limits && !(await ctx.store.rooms.find(input.room))) {
         enforceLimit(ctx, await ctx.limits.roomCreate.consume(String(ctx.user.id)), 'Creating rooms too fast');
       }
-      // Synchronous from here to the insert (better-sqlite3), so no other call can create rooms in
-      // between: the cap cannot be overshot by a burst of parallel joins.
-      if (!findRoom(ctx.db, input.room) && countRooms(ctx.db) >= ctx.maxRooms) {
+      let joined: Awaited<ReturnType<typeof ctx.store.rooms.join>>;
+      try {
+        // The store checks MAX_ROOMS inside the join's transaction: parallel joins cannot overshoot it.
+        joined = await ctx.store.rooms.join(ctx.user.id, input.room, ctx.now(), ctx.maxRooms);
+      } catch (error) {
+        if (!(error instanceof RoomLimitError)) throw error;
         throw new TRPCError({
           code: 'FORBIDDEN',
           message: `This server already holds its maximum of ${ctx.maxRooms} rooms (MAX_ROOMS); join an existing room instead`,
         });
       }
-      const { room, created } = joinRoom(ctx.db, ctx.user.id, input.room, ctx.now());
-      const summary = getRoomSummary(ctx.db, room.id);
+      const { room, created } = joined;
+      const summary = await ctx.store.rooms.summary(room.id);
       if (!summary) throw new Error(`room ${room.name} has no summary right after joining`);
       return { room: summary, created };
     }),
@@ -92,10 +95,10 @@ export const roomsRouter = router({
         ...pageOutput,
       }),
     )
-    .query(({ ctx, input }) => {
-      const room = requireRoom(ctx, input.room);
+    .query(async ({ ctx, input }) => {
+      const room = await requireRoom(ctx, input.room);
       const online = ctx.presence.onlineUsernames(room.name);
-      const page = listMembers(ctx.db, room.id, memberPaging.request(input));
+      const page = await ctx.store.rooms.members(room.id, memberPaging.request(input));
       const users = page.rows.map((member) => ({
         username: member.username,
         online: online.has(member.username),
@@ -120,9 +123,9 @@ export const roomsRouter = router({
     .use(async ({ getRawInput, next }) => next({ ctx: { subscriptionTag: readSubscriptionTag(await getRawInput()) } }))
     // Returns the stream itself rather than delegating from another generator: one async hop less
     // per event per subscriber, which is the hot path of a busy room.
-    .subscription(({ ctx, input, signal }) => {
-      const room = requireRoom(ctx, input.room);
-      requireMembership(ctx, room, 'before following it');
+    .subscription(async ({ ctx, input, signal }) => {
+      const room = await requireRoom(ctx, input.room);
+      await requireMembership(ctx, room, 'before following it');
       const slot = claimSubscriptionSlot(ctx, `room "${room.name}"`, signal);
       return streamRoomEvents(ctx, room, input.lastEventId, slot);
     }),
@@ -139,9 +142,9 @@ export const roomsRouter = router({
     })
     .input(roomInput)
     .output(z.object({ ok: z.literal(true) }))
-    .mutation(({ ctx, input }) => {
-      const room = requireRoom(ctx, input.room);
-      requireMembership(ctx, room, 'first');
+    .mutation(async ({ ctx, input }) => {
+      const room = await requireRoom(ctx, input.room);
+      await requireMembership(ctx, room, 'first');
       ctx.typing.touch(room.name, ctx.user.username);
       return { ok: true as const };
     }),

@@ -8,14 +8,6 @@ import {
   usernameSchema,
   userRoomPaging,
 } from '../schemas.ts';
-import {
-  memberMessageCounts,
-  roomMessageCounts,
-  userMessageCount,
-  userMessageCounts,
-  userRoomCounts,
-} from '../store/stats.ts';
-import { findUserByUsername } from '../store/users.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { requireRoom } from './errors.ts';
 
@@ -40,8 +32,8 @@ export const statsRouter = router({
     // Optional, so typed clients that call stats.rooms.query() with no input keep working.
     .input(z.object(roomCountPaging.input).optional())
     .output(z.object({ rooms: z.array(roomCountSchema), ...pageOutput }))
-    .query(({ ctx, input }) => {
-      const page = roomMessageCounts(ctx.db, roomCountPaging.request(input));
+    .query(async ({ ctx, input }) => {
+      const page = await ctx.store.stats.roomCounts(roomCountPaging.request(input));
       return { rooms: page.rows, ...roomCountPaging.answer(page) };
     }),
 
@@ -58,12 +50,12 @@ export const statsRouter = router({
     })
     .input(z.object({ room: roomNameSchema.optional(), ...userCountPaging.input }).optional())
     .output(z.object({ users: z.array(userCountSchema), ...pageOutput }))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const request = userCountPaging.request(input);
       const page =
         input?.room === undefined
-          ? userMessageCounts(ctx.db, request)
-          : memberMessageCounts(ctx.db, requireRoom(ctx, input.room).id, request);
+          ? await ctx.store.stats.userCounts(request)
+          : await ctx.store.stats.memberCounts((await requireRoom(ctx, input.room)).id, request);
       return { users: page.rows, ...userCountPaging.answer(page) };
     }),
 
@@ -87,13 +79,16 @@ export const statsRouter = router({
         ...pageOutput,
       }),
     )
-    .query(({ ctx, input }) => {
-      const user = findUserByUsername(ctx.db, input.username);
+    .query(async ({ ctx, input }) => {
+      const user = await ctx.store.users.findByUsername(input.username);
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: `No user named "${input.username}"` });
-      const page = userRoomCounts(ctx.db, user.id, userRoomPaging.request(input));
+      const [page, messageCount] = await Promise.all([
+        ctx.store.stats.userRoomCounts(user.id, userRoomPaging.request(input)),
+        ctx.store.stats.userCount(user.id),
+      ]);
       return {
         username: user.username,
-        messageCount: userMessageCount(ctx.db, user.id),
+        messageCount,
         rooms: page.rows,
         ...userRoomPaging.answer(page),
       };

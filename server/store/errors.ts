@@ -11,3 +11,15 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/**
+ * rooms.join was asked to create a room while the server already holds its maximum (MAX_ROOMS).
+ * Checked inside the join's transaction (SQLite: IMMEDIATE; PostgreSQL: under an advisory lock), so
+ * parallel joins from any number of processes cannot overshoot the cap.
+ */
+export class RoomLimitError extends Error {
+  constructor(readonly maxRooms: number) {
+    super(`The server already holds its maximum of ${maxRooms} rooms`);
+    this.name = 'RoomLimitError';
+  }
+}

@@ -16,6 +16,8 @@ export interface GroupCommitOptions {
   onPublishError: (error: unknown) => void;
   /** After every batch written (metrics: batch size, commit duration). */
   onBatch?: (size: number, milliseconds: number) => void;
+  /** Once per message stored (not for a clientId retry answered with the stored message). */
+  onInserted?: () => void;
 }
 
 /**
@@ -107,6 +109,7 @@ export class GroupCommitWriter {
 
   private settle(pending: Pending, result: InsertResult): void {
     if (result.kind === 'inserted') {
+      this.options.onInserted?.();
       // A throwing listener must not strand this caller or the rest of the batch: the message is committed.
       try {
         this.bus.publish(result.message.room, { type: 'message', message: result.message });

@@ -19,3 +19,12 @@ export function toKeysetPage<Row, Key>(fetched: Row[], limit: number, keyOf: (ro
   const last = rows.at(-1);
   return { rows, hasMore, nextKey: hasMore && last !== undefined ? keyOf(last) : null };
 }
+
+/** Where a room sits in the list by activity: [last message time in ms, or null; name]. */
+export type RoomActivityKey = readonly [number | null, string];
+
+/** Where a member sits in join order: [joined at, in ms; username]. */
+export type MemberKey = readonly [number, string];
+
+/** Where a row sits in a list by count: [message count; room name or username]. */
+export type CountKey = readonly [number, string];

@@ -2,7 +2,14 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql }
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
 import type { RoomSummary } from '../schemas.ts';
-import { type KeysetPage, type KeysetRequest, toKeysetPage } from './keyset-page.ts';
+import { RoomLimitError } from './errors.ts';
+import {
+  type KeysetPage,
+  type KeysetRequest,
+  type MemberKey,
+  type RoomActivityKey,
+  toKeysetPage,
+} from './keyset-page.ts';
 import { perDatabase } from './prepared.ts';
 
 export interface RoomRow {
@@ -67,9 +74,6 @@ export function getRoomSummary(db: Db, roomId: number): RoomSummary | undefined 
   return row && toSummary(row);
 }
 
-/** Where a room sits in the list by activity: [last message time in ms, or null; name]. */
-export type RoomActivityKey = readonly [number | null, string];
-
 /** Rows after `key` in the order: active rooms by last message, newest first, then silent ones; ties by name. */
 function afterActivity(key: RoomActivityKey | undefined): SQL | undefined {
   if (key === undefined) return undefined;
@@ -133,26 +137,34 @@ export function listRoomSummaries(
   };
 }
 
-/** How many rooms exist: the room cap (MAX_ROOMS) is checked against it before creating one. */
-export function countRooms(db: Db): number {
-  return db.select({ rooms: count() }).from(rooms).get()?.rooms ?? 0;
-}
-
 /**
- * Creates the room if it does not exist and makes the user a member, in one transaction.
- * Joining again is harmless: the original join time is kept.
+ * Creates the room if it does not exist and makes the user a member, in one IMMEDIATE transaction
+ * (the write lock is taken first, so the room count cannot change between the check and the insert).
+ * Joining again is harmless: the original join time is kept. Creating a room when `maxRooms` rooms
+ * exist throws RoomLimitError; joining an existing one always works.
  */
-export function joinRoom(db: Db, userId: number, name: string, now: Date): { room: RoomRow; created: boolean } {
+export function joinRoom(
+  db: Db,
+  userId: number,
+  name: string,
+  now: Date,
+  maxRooms = Number.POSITIVE_INFINITY,
+): { room: RoomRow; created: boolean } {
   return db.transaction(
     (tx) => {
+      const existing = tx.select({ id: rooms.id, name: rooms.name }).from(rooms).where(eq(rooms.name, name)).get();
+      if (!existing && (tx.select({ rooms: count() }).from(rooms).get()?.rooms ?? 0) >= maxRooms) {
+        throw new RoomLimitError(maxRooms);
+      }
+      // The insert runs even when the room exists, as on PostgreSQL (postgres/rooms.ts), so ids
+      // advance alike on both backends.
       const inserted = tx
         .insert(rooms)
         .values({ name })
         .onConflictDoNothing()
         .returning({ id: rooms.id, name: rooms.name })
         .get();
-      const room =
-        inserted ?? tx.select({ id: rooms.id, name: rooms.name }).from(rooms).where(eq(rooms.name, name)).get();
+      const room = inserted ?? existing;
       if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
       tx.insert(memberships).values({ roomId: room.id, userId, joinedAt: now }).onConflictDoNothing().run();
       return { room, created: inserted !== undefined };
@@ -170,9 +182,6 @@ export interface MemberRow {
   joinedAt: Date;
   messageCount: number;
 }
-
-/** Where a member sits in join order: [joined at, in ms; username]. */
-export type MemberKey = readonly [number, string];
 
 /**
  * A page of a room's members in join order (ties by username). Join order never changes and

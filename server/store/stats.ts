@@ -2,10 +2,7 @@ import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
-import { type KeysetRequest, toKeysetPage } from './keyset-page.ts';
-
-/** Where a row sits in a list by count: [message count; room name or username]. */
-export type CountKey = readonly [number, string];
+import { type CountKey, type KeysetRequest, toKeysetPage } from './keyset-page.ts';
 
 /** Rows after `key` in the order "count descending, then name ascending". */
 function afterCount(countColumn: SQLiteColumn, nameColumn: SQLiteColumn, key: CountKey | undefined): SQL | undefined {

@@ -1,4 +1,5 @@
 import type { MessageDto, RoomSummary } from '../schemas.ts';
+import type { CountKey, KeysetPage, KeysetRequest, MemberKey, RoomActivityKey } from './keyset-page.ts';
 
 export type { MessageDto, RoomSummary };
 
@@ -39,6 +40,11 @@ export interface UserStore {
   /** Inserts a user, or resolves undefined when the name is taken in any letter case. */
   insert(username: string, passwordHash: string): Promise<UserRow | undefined>;
   setPasswordHash(userId: number, passwordHash: string): Promise<void>;
+  /**
+   * Sets a new password hash and ends every session of the user but `keepSessionId`, in one
+   * transaction; resolves to the ids ended, ascending (their live connections are to be closed).
+   */
+  changePassword(userId: number, passwordHash: string, keepSessionId: number | undefined): Promise<number[]>;
 }
 
 export interface SessionUser {
@@ -51,6 +57,8 @@ export interface SessionStore {
   insert(userId: number, tokenHash: string, expiresAt: Date): Promise<number>;
   /** The user behind a token hash, when the session exists and expires after `now`. */
   findUser(tokenHash: string, now: Date): Promise<{ sessionId: number; user: SessionUser } | undefined>;
+  /** Whether the session exists and expires after `now` (a live socket's check before each call). */
+  isActive(sessionId: number, now: Date): Promise<boolean>;
   delete(sessionId: number): Promise<void>;
   /** Ends every session of a user (but one, e.g. the caller's own); resolves to the ids ended, ascending. */
   deleteForUser(userId: number, options?: { exceptSessionId?: number }): Promise<number[]>;
@@ -72,16 +80,18 @@ export interface MemberRow {
 export interface RoomStore {
   find(name: string): Promise<RoomRow | undefined>;
   summary(roomId: number): Promise<RoomSummary | undefined>;
-  /** Most recently active first; rooms without messages last, by name (byte order). */
-  list(): Promise<RoomSummary[]>;
+  /** A page of rooms, most recently active first; rooms without messages last, by name (byte order). */
+  list(page: KeysetRequest<RoomActivityKey>): Promise<KeysetPage<RoomSummary, RoomActivityKey>>;
   /**
    * Creates the room if it does not exist and makes the user a member, in one transaction. Joining
-   * again is harmless: the original join time is kept.
+   * again is harmless: the original join time is kept. With `maxRooms`, creating a room while that
+   * many exist rejects with RoomLimitError (checked inside the transaction, so parallel joins from
+   * any number of processes cannot overshoot); joining an existing room always works.
    */
-  join(userId: number, name: string, now: Date): Promise<{ room: RoomRow; created: boolean }>;
+  join(userId: number, name: string, now: Date, maxRooms?: number): Promise<{ room: RoomRow; created: boolean }>;
   isMember(roomId: number, userId: number): Promise<boolean>;
-  /** In join order, then by username. */
-  members(roomId: number): Promise<MemberRow[]>;
+  /** A page of members in join order, then by username. */
+  members(roomId: number, page: KeysetRequest<MemberKey>): Promise<KeysetPage<MemberRow, MemberKey>>;
   /** The seq of the room's newest message (0 before the first); rejects for an unknown room. */
   lastSeq(roomId: number): Promise<number>;
 }
@@ -140,14 +150,14 @@ export interface UserCount {
 }
 
 export interface StatsStore {
-  /** Every room, most messages first, then by name. */
-  roomCounts(): Promise<RoomCount[]>;
-  /** Every user, most messages first, then by username. */
-  userCounts(): Promise<UserCount[]>;
-  /** Per member of one room: messages sent in that room. */
-  memberCounts(roomId: number): Promise<UserCount[]>;
-  /** One user's count per room they belong to. */
-  userRoomCounts(userId: number): Promise<RoomCount[]>;
+  /** Rooms, most messages first, then by name; a page at a time. */
+  roomCounts(page: KeysetRequest<CountKey>): Promise<KeysetPage<RoomCount, CountKey>>;
+  /** Users, most messages first, then by username. */
+  userCounts(page: KeysetRequest<CountKey>): Promise<KeysetPage<UserCount, CountKey>>;
+  /** Per member of one room: messages sent in that room, most first, then by username. */
+  memberCounts(roomId: number, page: KeysetRequest<CountKey>): Promise<KeysetPage<UserCount, CountKey>>;
+  /** One user's count per room they belong to, most first, then by room name. */
+  userRoomCounts(userId: number, page: KeysetRequest<CountKey>): Promise<KeysetPage<RoomCount, CountKey>>;
   /** One user's count across all rooms (0 for an unknown id). */
   userCount(userId: number): Promise<number>;
 }

@@ -107,3 +107,11 @@ export async function testDatabaseEnv(backend: Backend, sqlitePath: string): Pro
   const database = await createTestDatabase();
   return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
 }
+
+/** A page request large enough for a whole list in these tests. */
+export const ALL = { after: undefined, limit: 10_000 } as const;
+
+/** The rows of a page, for comparing a whole list. */
+export async function rows<Row>(page: Promise<{ rows: Row[] }>): Promise<Row[]> {
+  return (await page).rows;
+}

@@ -1,5 +1,7 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
+import { RoomLimitError } from '../errors.ts';
+import { type MemberKey, type RoomActivityKey, toKeysetPage } from '../keyset-page.ts';
 import type { RoomStore, RoomSummary } from '../store.ts';
 import { guarded } from './errors.ts';
 import type { PgDb } from './open.ts';
@@ -38,6 +40,22 @@ function toSummary(row: SummaryRow): RoomSummary {
 
 const roomColumns = { id: rooms.id, name: rooms.name };
 
+/** The advisory lock key that serializes room creation (any constant unique to this purpose). */
+const ROOM_CREATION_LOCK = 0x61746c01;
+
+/** Rows after `key` in the order of server/store/rooms.ts: newest activity first, silent rooms last, ties by name. */
+function afterActivity(key: RoomActivityKey | undefined): SQL | undefined {
+  if (key === undefined) return undefined;
+  const [at, name] = key;
+  if (at === null) return and(isNull(rooms.lastMessageAt), gt(rooms.name, name));
+  const time = new Date(at);
+  return or(
+    isNull(rooms.lastMessageAt),
+    lt(rooms.lastMessageAt, time),
+    and(eq(rooms.lastMessageAt, time), gt(rooms.name, name)),
+  );
+}
+
 export function pgRoomStore(db: PgDb): RoomStore {
   // Every room-scoped call looks its room up, and every post checks membership.
   const byName = db
@@ -63,21 +81,37 @@ export function pgRoomStore(db: PgDb): RoomStore {
         const [row] = await db.select(summaryColumns).from(rooms).where(eq(rooms.id, roomId));
         return row && toSummary(row);
       }),
-    list: () =>
-      guarded(async () =>
-        (
-          await db
-            .select(summaryColumns)
-            .from(rooms)
-            .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
-        ).map(toSummary),
-      ),
+    list: (page) =>
+      guarded(async () => {
+        const fetched = await db
+          .select(summaryColumns)
+          .from(rooms)
+          .where(afterActivity(page.after))
+          .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
+          .limit(page.limit + 1);
+        const { rows, hasMore, nextKey } = toKeysetPage(
+          fetched,
+          page.limit,
+          (row): RoomActivityKey => [row.lastMessageAt?.getTime() ?? null, row.name],
+        );
+        return { rows: rows.map(toSummary), hasMore, nextKey };
+      }),
     // The same statements as SQLite's joinRoom, so ids advance alike: an existing room's insert does
     // nothing but takes an id from the sequence on both backends. Under READ COMMITTED a concurrent
     // creator's row is seen by the select once its insert was refused.
-    join: (userId, name, now) =>
+    join: (userId, name, now, maxRooms = Number.POSITIVE_INFINITY) =>
       guarded(() =>
         db.transaction(async (tx) => {
+          if (
+            Number.isFinite(maxRooms) &&
+            (await tx.select(roomColumns).from(rooms).where(eq(rooms.name, name))).length === 0
+          ) {
+            // Serializes room creation across every process on this database (released at commit),
+            // so the count below cannot be overshot by parallel joins. Joins of existing rooms skip it.
+            await tx.execute(sql`select pg_advisory_xact_lock(${ROOM_CREATION_LOCK})`);
+            const [counted] = await tx.select({ rooms: count() }).from(rooms);
+            if ((counted?.rooms ?? 0) >= maxRooms) throw new RoomLimitError(maxRooms);
+          }
           const [inserted] = await tx.insert(rooms).values({ name }).onConflictDoNothing().returning(roomColumns);
           const room = inserted ?? (await tx.select(roomColumns).from(rooms).where(eq(rooms.name, name)))[0];
           if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
@@ -86,15 +120,26 @@ export function pgRoomStore(db: PgDb): RoomStore {
         }),
       ),
     isMember: (roomId, userId) => guarded(async () => (await membership.execute({ roomId, userId })).length > 0),
-    members: (roomId) =>
-      guarded(() =>
-        db
+    members: (roomId, page) =>
+      guarded(async () => {
+        let after: SQL | undefined;
+        if (page.after !== undefined) {
+          const [at, username] = page.after;
+          const joinedAt = new Date(at);
+          after = or(
+            gt(memberships.joinedAt, joinedAt),
+            and(eq(memberships.joinedAt, joinedAt), gt(users.username, username)),
+          );
+        }
+        const fetched = await db
           .select({ username: users.username, joinedAt: memberships.joinedAt, messageCount: memberships.messageCount })
           .from(memberships)
           .innerJoin(users, eq(users.id, memberships.userId))
-          .where(eq(memberships.roomId, roomId))
-          .orderBy(asc(memberships.joinedAt), asc(users.username)),
-      ),
+          .where(and(eq(memberships.roomId, roomId), after))
+          .orderBy(asc(memberships.joinedAt), asc(users.username))
+          .limit(page.limit + 1);
+        return toKeysetPage(fetched, page.limit, (row): MemberKey => [row.joinedAt.getTime(), row.username]);
+      }),
     lastSeq: (roomId) =>
       guarded(async () => {
         const [row] = await lastSeq.execute({ roomId });

@@ -25,8 +25,21 @@ export function pgUserStore(db: PgDb): UserStore {
       guarded(async () => {
         await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
       }),
+    changePassword: (userId, passwordHash, keepSessionId) =>
+      guarded(() =>
+        db.transaction(async (tx) => {
+          await tx.update(users).set({ passwordHash }).where(eq(users.id, userId));
+          const where =
+            keepSessionId === undefined
+              ? eq(sessions.userId, userId)
+              : sql`${sessions.userId} = ${userId} and ${sessions.id} <> ${keepSessionId}`;
+          return sortedIds(await tx.delete(sessions).where(where).returning({ id: sessions.id }));
+        }),
+      ),
   };
 }
+
+const sortedIds = (rows: { id: number }[]) => rows.map((row) => row.id).sort((a, b) => a - b);
 
 export function pgSessionStore(db: PgDb): SessionStore {
   // Every request resolves its session.
@@ -38,7 +51,13 @@ export function pgSessionStore(db: PgDb): SessionStore {
       sql`${sessions.tokenHash} = ${sql.placeholder('tokenHash')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`,
     )
     .prepare('atlas_session_user');
-  const ids = (rows: { id: number }[]) => rows.map((row) => row.id).sort((a, b) => a - b);
+  // Every call arriving over a WebSocket checks that the socket's session still exists.
+  const active = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(sql`${sessions.id} = ${sql.placeholder('sessionId')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`)
+    .prepare('atlas_session_active');
+  const ids = sortedIds;
   return {
     insert: (userId, tokenHash, expiresAt) =>
       guarded(async () => {
@@ -51,6 +70,8 @@ export function pgSessionStore(db: PgDb): SessionStore {
         const [row] = await sessionUser.execute({ tokenHash, now: now.toISOString() });
         return row && { sessionId: row.sessionId, user: { id: row.id, username: row.username } };
       }),
+    isActive: (sessionId, now) =>
+      guarded(async () => (await active.execute({ sessionId, now: now.toISOString() })).length > 0),
     delete: (sessionId) =>
       guarded(async () => {
         await db.delete(sessions).where(eq(sessions.id, sessionId));

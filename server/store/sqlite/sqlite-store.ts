@@ -10,7 +10,7 @@ import {
   listMembers,
   listRoomSummaries,
 } from '../rooms.ts';
-import { deleteSession, findSessionUser } from '../sessions.ts';
+import { deleteSession, findSessionUser, isSessionActive } from '../sessions.ts';
 import {
   memberMessageCounts,
   roomMessageCounts,
@@ -50,11 +50,22 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       findByUsername: (username) => settled(() => findUserByUsername(db, username)),
       insert: (username, passwordHash) => settled(() => insertUser(db, username, passwordHash)),
       setPasswordHash: (userId, passwordHash) => settled(() => setPasswordHash(db, userId, passwordHash)),
+      changePassword: (userId, passwordHash, keepSessionId) =>
+        settled(() =>
+          db.transaction(
+            (tx) => {
+              setPasswordHash(tx, userId, passwordHash);
+              return deleteSessionsForUser(tx, userId, keepSessionId);
+            },
+            { behavior: 'immediate' },
+          ),
+        ),
     },
     sessions: {
       insert: (userId, tokenHash, expiresAt) =>
         settled(() => insertSessionReturningId(db, userId, tokenHash, expiresAt)),
       findUser: (tokenHash, now) => settled(() => findSessionUser(db, tokenHash, now)),
+      isActive: (sessionId, now) => settled(() => isSessionActive(db, sessionId, now)),
       delete: (sessionId) => settled(() => deleteSession(db, sessionId)),
       deleteForUser: (userId, options) => settled(() => deleteSessionsForUser(db, userId, options?.exceptSessionId)),
       deleteExpired: (now) => settled(() => deleteExpiredSessionsReturningIds(db, now)),
@@ -62,14 +73,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     rooms: {
       find: (name) => settled(() => findRoom(db, name)),
       summary: (roomId) => settled(() => getRoomSummary(db, roomId)),
-      list: () => settled(() => listRoomSummaries(db)),
-      join: (userId, name, now) =>
-        settled(() => {
-          const { room, created } = joinRoom(db, userId, name, now);
-          return { room, created };
-        }),
+      list: (page) => settled(() => listRoomSummaries(db, page)),
+      join: (userId, name, now, maxRooms) => settled(() => joinRoom(db, userId, name, now, maxRooms)),
       isMember: (roomId, userId) => settled(() => isMember(db, roomId, userId)),
-      members: (roomId) => settled(() => listMembers(db, roomId)),
+      members: (roomId, page) => settled(() => listMembers(db, roomId, page)),
       lastSeq: (roomId) => settled(() => getRoomLastSeq(db, roomId)),
     },
     messages: {
@@ -78,10 +85,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       insertOne: (input) => settled(() => insertMessage(db, input)),
     },
     stats: {
-      roomCounts: () => settled(() => roomMessageCounts(db)),
-      userCounts: () => settled(() => userMessageCounts(db)),
-      memberCounts: (roomId) => settled(() => memberMessageCounts(db, roomId)),
-      userRoomCounts: (userId) => settled(() => userRoomCounts(db, userId)),
+      roomCounts: (page) => settled(() => roomMessageCounts(db, page)),
+      userCounts: (page) => settled(() => userMessageCounts(db, page)),
+      memberCounts: (roomId, page) => settled(() => memberMessageCounts(db, roomId, page)),
+      userRoomCounts: (userId, page) => settled(() => userRoomCounts(db, userId, page)),
       userCount: (userId) => settled(() => userMessageCount(db, userId)),
     },
     ping: () => settled(() => void sqlite.prepare('select 1').get()),
