@@ -1,14 +1,43 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The API and live suites, run a second time with every test server on PostgreSQL (TEST_STORE, see
+ * tests/support/server.ts): a client must not be able to tell the backends apart. Store-level tests
+ * loop over both backends themselves; browser, process and SQLite-file tests run once.
+ */
+const API_AND_LIVE = [
+  'account',
+  'auth',
+  'client',
+  'health',
+  'http-hardening',
+  'input-robustness',
+  'lists',
+  'live-limits',
+  'live',
+  'messages',
+  'metrics',
+  'persistence',
+  'room-creation',
+  'rooms',
+  'security',
+  'sign-in-abuse',
+  'stats',
+  'wire-format',
+].map((name) => `tests/${name}.test.ts`);
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file starts its own server on a free port with its own SQLite file.
+    // Each file starts its own server on a free port with its own database.
     pool: 'forks',
     // Builds dist/ and web/dist when missing or older than their sources: the browser tests use the
     // built web app, the process and client-package tests the compiled server.
     globalSetup: ['tests/support/global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['tests/**/*.test.ts'] } },
+      { extends: true, test: { name: 'postgres', include: API_AND_LIVE, env: { TEST_STORE: 'postgres' } } },
+    ],
   },
 });

@@ -63,6 +63,9 @@ export interface Context extends AppDeps {
   transport: Transport;
 }
 
+/** Frames kept while a WebSocket's session is looked up; tRPC's own limits bound the rest. */
+const MAX_EARLY_FRAMES = 64;
+
 /** For createCaller in tests and scripts: no HTTP around the call. */
 export const noHttp: HttpExchange = {
   ip: '127.0.0.1',
@@ -153,7 +156,20 @@ export function createContextFactory(
         params && 'token' in params
           ? params.token || undefined
           : requestToken(req.headers.authorization, () => parseCookie(req.headers.cookie ?? ''), client);
-      const session = await resolveSession(deps, token);
+      // The session lookup awaits the database, and tRPC may handle frames meanwhile (a start and
+      // its stop in the same read as the connection's first message): keep them for the
+      // connection's frame checks, which would otherwise miss them (early stops, flood budget).
+      const early: Buffer[] = [];
+      const tap = (data: Buffer) => {
+        if (early.length < MAX_EARLY_FRAMES) early.push(data);
+      };
+      socket.prependListener('message', tap);
+      let session: Awaited<ReturnType<typeof resolveSession>>;
+      try {
+        session = await resolveSession(deps, token);
+      } finally {
+        socket.off('message', tap);
+      }
       // Throws past the per-user cap: tRPC then answers with that error and closes the socket.
       const connection = deps.connections.open({
         socket,
@@ -161,6 +177,7 @@ export function createContextFactory(
         sessionId: session.sessionId,
         ip: client.ip,
       });
+      connection.seeEarlyFrames(early);
       return { ...deps, ...session, http: { ...noHttp, ip: client.ip }, connection, transport: 'trpc-ws' };
     }
     const { req, res } = opts;

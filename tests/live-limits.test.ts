@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../server/config.ts';
 import { rest, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
@@ -483,9 +482,7 @@ describe('a socket does not outlive its session', () => {
       await socket.until((s) => s.framesFor(1).length > 0);
       expect(socket.framesFor(1)[0]?.result?.type).toBe('data');
       // Expire every session behind the server's back, as time would (housekeeping runs every 10 min).
-      const sqlite = new Database(server.databasePath);
-      sqlite.prepare('update sessions set expires_at = ?').run(Date.now() - 1000);
-      sqlite.close();
+      await server.expireSessions();
       socket.send(postFrame(2, room, 'after expiry'));
       await socket.until((s) => s.closed !== null);
       expect(errorCode(socket.framesFor(2)[0])).toBe('UNAUTHORIZED');

@@ -58,7 +58,7 @@ describe('the server process', () => {
       const rooms = await fetch(`http://127.0.0.1:${port}/api/rooms`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      expect(await rooms.json()).toEqual({ rooms: [] });
+      expect(await rooms.json()).toEqual({ rooms: [], hasMore: false, nextCursor: null });
       const openapi = (await (await fetch(`http://127.0.0.1:${port}/api/openapi.json`)).json()) as { paths: object };
       expect(Object.keys(openapi.paths)).toContain('/rooms/{room}/messages');
       const docs = await fetch(`http://127.0.0.1:${port}/api/docs`);

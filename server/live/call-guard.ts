@@ -28,8 +28,9 @@ export async function admitLiveCall(
       message: `${refused} cannot be sent in a batch: send it in a message of its own`,
     });
   }
-  if (connection.sessionId !== null && !(await ctx.store.sessions.isActive(connection.sessionId, ctx.now()))) {
-    ctx.connections.closeSessions([connection.sessionId]);
+  const { sessionId } = connection;
+  if (sessionId !== null && !(await connection.checkSession(() => ctx.store.sessions.isActive(sessionId, ctx.now())))) {
+    ctx.connections.closeSessions([sessionId]);
     throw sessionEndedError();
   }
 }

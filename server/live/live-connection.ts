@@ -48,6 +48,8 @@ export class LiveConnection {
   private readonly ending = new AbortController();
   /** Subscription request id key → the resource it follows (e.g. `room "general"`). */
   private readonly subscriptions = new Map<string, string>();
+  /** Subscription request id key → aborts it when the client's stop arrives: see onFrame. */
+  private readonly stoppers = new Map<string, AbortController>();
   /** Stops for ids not (yet) subscribed, with when they came: see onFrame. */
   private readonly earlyStops = new Map<string, number>();
   private readonly resources = new Set<string>();
@@ -59,6 +61,7 @@ export class LiveConnection {
   private catchUpBusy = false;
   private catchUpWaiters: Array<() => void> = [];
   private untagged = 0;
+  private sessionCheck: Promise<boolean> | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -146,6 +149,9 @@ export class LiveConnection {
    */
   claimSubscription(tag: SubscriptionTag | undefined, resource: string, signal: AbortSignal): SubscriptionSlot {
     if (this.ended) throw this.ending.signal.reason;
+    // Stopped while its procedure awaited the database (room, membership): an aborted signal never
+    // fires 'abort' again, so a slot claimed now would never be released.
+    if (signal.aborted) throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'Stopped before it started' });
     this.untagged += 1;
     const key = tag ? idKey(tag.id) : `untagged:${this.untagged}`;
     const stoppedAt = this.earlyStops.get(key);
@@ -173,20 +179,22 @@ export class LiveConnection {
     }
     this.subscriptions.set(key, resource);
     this.resources.add(resource);
+    const stopper = new AbortController();
+    this.stoppers.set(key, stopper);
     const ending = this.ending.signal;
+    const sources = [signal, ending, stopper.signal];
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      signal.removeEventListener('abort', release);
-      ending.removeEventListener('abort', release);
+      for (const source of sources) source.removeEventListener('abort', release);
       this.subscriptions.delete(key);
+      this.stoppers.delete(key);
       this.resources.delete(resource);
     };
     // On the sources themselves: a signal from AbortSignal.any is only weakly held by them.
-    signal.addEventListener('abort', release, { once: true });
-    ending.addEventListener('abort', release, { once: true });
-    return { signal: AbortSignal.any([signal, ending]), release };
+    for (const source of sources) source.addEventListener('abort', release, { once: true });
+    return { signal: AbortSignal.any(sources), release };
   }
 
   /**
@@ -241,11 +249,30 @@ export class LiveConnection {
   }
 
   /**
+   * One session lookup at a time per connection: the calls that arrive while it runs share its
+   * answer. They then go on in arrival order (a PostgreSQL pool could answer separate lookups out
+   * of order, so a second subscription to a room could overtake the first), and a burst of calls
+   * costs one query, not one each. The answer is at most one round trip old.
+   */
+  checkSession(lookup: () => Promise<boolean>): Promise<boolean> {
+    this.sessionCheck ??= lookup().finally(() => {
+      this.sessionCheck = null;
+    });
+    return this.sessionCheck;
+  }
+
+  /** Frames that arrived while this connection's context was being made (see createContextFactory). */
+  seeEarlyFrames(frames: readonly Buffer[]): void {
+    for (const frame of frames) this.onFrame(frame);
+  }
+
+  /**
    * Sees every frame before tRPC does. Counts it towards the flood budget, and remembers a
    * `subscription.stop` for an id that has no subscription yet: when a start and its stop arrive
    * in one read, tRPC handles the stop before the start has registered (its set-up awaits) and
    * ignores it, leaving a subscription the client has forgotten; it would then hold the room's
    * slot on this socket and refuse the client's next subscription to it (seen in the churn test).
+   * A stop for a subscription whose procedure is still running ends it through its slot.
    */
   private onFrame(data: Buffer): void {
     this.countTowardsFlood();
@@ -253,7 +280,13 @@ export class LiveConnection {
     const now = Date.now();
     for (const id of readStopIds(data.toString())) {
       const key = idKey(id);
-      if (this.subscriptions.has(key)) continue;
+      const stopper = this.stoppers.get(key);
+      if (stopper) {
+        // tRPC ignores a stop that arrives while the subscription's procedure still awaits (it
+        // registers the id only once the procedure returned), so the slot ends it itself too.
+        stopper.abort(new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'Stopped by the client' }));
+        continue;
+      }
       this.earlyStops.set(key, now);
       for (const [old, at] of this.earlyStops) {
         if (this.earlyStops.size <= MAX_EARLY_STOPS && now - at < EARLY_STOP_MS) break;

@@ -124,10 +124,20 @@ export const roomsRouter = router({
     // Returns the stream itself rather than delegating from another generator: one async hop less
     // per event per subscriber, which is the hot path of a busy room.
     .subscription(async ({ ctx, input, signal }) => {
-      const room = await requireRoom(ctx, input.room);
-      await requireMembership(ctx, room, 'before following it');
-      const slot = claimSubscriptionSlot(ctx, `room "${room.name}"`, signal);
-      return streamRoomEvents(ctx, room, input.lastEventId, slot);
+      // Claimed before the database is asked: one socket's subscriptions take their slots in
+      // arrival order, and refused ones cost no query.
+      const slot = claimSubscriptionSlot(ctx, `room "${input.room}"`, signal);
+      try {
+        const room = await requireRoom(ctx, input.room);
+        await requireMembership(ctx, room, 'before following it');
+        // Stopped (or its connection ended) while the database answered.
+        if (slot.signal.aborted)
+          throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'Stopped before it started' });
+        return streamRoomEvents(ctx, room, input.lastEventId, slot);
+      } catch (error) {
+        slot.release();
+        throw error;
+      }
     }),
 
   typing: authedProcedure

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, messages, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
+import { toMessageDto } from './message-dto.ts';
 import { perDatabase } from './prepared.ts';
 
 const messageColumns = {
@@ -12,14 +13,6 @@ const messageColumns = {
   createdAt: messages.createdAt,
   clientId: messages.clientId,
 };
-
-type MessageRow = { id: number; seq: number; author: string; text: string; createdAt: Date; clientId: string | null };
-
-/** Same key order as a freshly posted message, so history and live frames of a message are identical. */
-function toDto(room: string, row: MessageRow): MessageDto {
-  const { id, seq, author, text, createdAt, clientId } = row;
-  return { id, room, seq, author, text, createdAt: createdAt.toISOString(), clientId };
-}
 
 export interface PageRequest {
   before?: number | undefined;
@@ -49,7 +42,7 @@ export function listMessages(
   const hasMore = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
   if (!forward) pageRows.reverse();
-  return { messages: pageRows.map((row) => toDto(room.name, row)), hasMore };
+  return { messages: pageRows.map((row) => toMessageDto(room.name, row)), hasMore };
 }
 
 /** One prepared statement per page shape (live backfill and history paging run these constantly). */
@@ -162,7 +155,7 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
     if (existing) {
       const { roomId: existingRoomId, roomName, ...row } = existing;
       if (existingRoomId !== roomId || row.text !== input.text) return { kind: 'clientIdConflict' };
-      return { kind: 'duplicate', message: toDto(roomName, row) };
+      return { kind: 'duplicate', message: toMessageDto(roomName, row) };
     }
   }
   const bumped = statements.bumpRoom.get({ roomId, nowMs: input.now.getTime() });

@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { messages, users } from '../../db/schema-pg.ts';
-import type { InsertResult, MessageDto, MessageStore, NewMessage, RoomRow } from '../store.ts';
+import { toMessageDto } from '../message-dto.ts';
+import type { InsertResult, MessageStore, NewMessage, RoomRow } from '../store.ts';
 import { guarded, sqlState } from './errors.ts';
 import type { PgDb } from './open.ts';
 
@@ -13,12 +14,6 @@ const messageColumns = {
   createdAt: messages.createdAt,
   clientId: messages.clientId,
 };
-
-type MessageRow = { id: number; seq: number; author: string; text: string; createdAt: Date; clientId: string | null };
-
-function toDto(room: string, row: MessageRow): MessageDto {
-  return { ...row, room, createdAt: row.createdAt.toISOString() };
-}
 
 /**
  * The post transaction: one call of atlas_insert_messages (drizzle/postgres/0001_insert_messages.sql)
@@ -104,7 +99,7 @@ export function pgMessageStore(
           return { kind: 'inserted', message: { id, room, seq, author, text, createdAt, clientId } };
         }
         if (row.out_kind === 'duplicate') {
-          return { kind: 'duplicate', message: { id, seq, author, text, createdAt, clientId, room } };
+          return { kind: 'duplicate', message: { id, room, seq, author, text, createdAt, clientId } };
         }
         throw new Error(`atlas_insert_messages answered an unknown outcome "${row.out_kind}"`);
       });
@@ -124,7 +119,7 @@ export function pgMessageStore(
         const hasMore = rows.length > request.limit;
         const pageRows = rows.slice(0, request.limit);
         if (!forward) pageRows.reverse();
-        return { messages: pageRows.map((row) => toDto(room.name, row)), hasMore };
+        return { messages: pageRows.map((row) => toMessageDto(room.name, row)), hasMore };
       }),
     insertBatch,
     insertOne: async (input) => {
