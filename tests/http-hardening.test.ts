@@ -224,3 +224,27 @@ describe('Cache-Control: no-store on API answers (item 11)', () => {
     for (const response of responses) expect(response.headers.get('cache-control')).toBe('no-store');
   });
 });
+
+describe('HEAD on the REST API', () => {
+  let server: TestServer;
+  let user: TestUser;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMITS: 'off' });
+    user = await newUser(server.baseUrl);
+  });
+  afterAll(() => server.close());
+
+  it('answers with the status GET would give, and no body', async () => {
+    const head = (path: string, token?: string) =>
+      fetch(`${server.baseUrl}/api${path}`, {
+        method: 'HEAD',
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    expect((await head('/rooms')).status).toBe(401);
+    const signedIn = await head('/rooms', user.token);
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.text()).toBe('');
+    expect((await head('/rooms/no-such-room/messages', user.token)).status).toBe(404);
+    expect((await head('/no-such-endpoint', user.token)).status).toBe(404);
+  });
+});

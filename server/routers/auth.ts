@@ -121,6 +121,7 @@ export const authRouter = router({
         path: '/auth/sign-out',
         tags: ['auth'],
         summary: 'End this session: its token stops working',
+        errorResponses: { 401: 'Not signed in' },
       },
     })
     // No .input(): tRPC's httpLink sends an input-less mutation with an empty body, which a
@@ -143,6 +144,7 @@ export const authRouter = router({
         path: '/auth/sign-out-all',
         tags: ['auth'],
         summary: "End every session of the user, this one included, and close the user's live connections",
+        errorResponses: { 401: 'Not signed in' },
       },
     })
     .output(okSchema)
@@ -154,7 +156,15 @@ export const authRouter = router({
     }),
 
   me: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/auth/me', tags: ['auth'], summary: 'Who this session belongs to' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/auth/me',
+        tags: ['auth'],
+        summary: 'Who this session belongs to',
+        errorResponses: { 401: 'Not signed in' },
+      },
+    })
     .input(z.void())
     .output(z.object({ user: userSchema }))
     .query(({ ctx }) => ({ user: { username: ctx.user.username } })),
