@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (full sizes, a few minutes) and `npm run bench -- --quick` (small sizes, under a
  * minute, to prove the harness works). `--only send,fanout` runs some scenarios; `--cpu-prof`
- * writes a CPU profile of every atlas-chat server child to bench/results/profiles/.
+ * writes a CPU profile of every atlas-chat server child to bench/results/profiles/. `--database postgres`
+ * runs the atlas-chat servers on PostgreSQL (`--database-url`, an admin URL; default the local server).
  * Prints a Markdown table on stdout and writes bench/results/latest.json (quick.json for --quick,
  * partial.json for --only, or the file given with --out).
  */
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from '../scripts/ensure-build.js';
 import type { BenchContext, Row, Scenario, ScenarioResult } from './lib/context.ts';
+import { type BenchBackend, BenchDatabases } from './lib/database.ts';
 import { detectPinning, killAllChildren, repoRoot } from './lib/processes.ts';
 import { describeMachine, markdownTable } from './lib/report.ts';
 import { type Seed, seedDatabase } from './lib/seed.ts';
@@ -36,8 +38,14 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string' },
+      database: { type: 'string', default: 'sqlite' },
+      'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     },
   });
+  if (values.database !== 'sqlite' && values.database !== 'postgres') {
+    throw new Error(`--database must be sqlite or postgres, not ${values.database}`);
+  }
+  const databases = new BenchDatabases(values.database as BenchBackend, values['database-url']);
   const selected = values.only ? values.only.split(',').map((name) => name.trim()) : Object.keys(scenarios);
   for (const name of selected) {
     if (!scenarios[name])
@@ -60,6 +68,7 @@ async function main(): Promise<number> {
     workDir,
     serverNodeArgs: values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
     log,
+    databases,
     historyDatabase: () => {
       history ??= (async () => {
         const { messages, users } = context.sizes.history;
@@ -99,13 +108,14 @@ async function main(): Promise<number> {
     }
   } finally {
     killAllChildren();
+    await databases.dropAll();
     rmSync(workDir, { recursive: true, force: true });
   }
 
   const seconds = (performance.now() - started) / 1000;
   const machine = describeMachine(pinning);
   const output = [
-    `atlas-chat benchmark (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s) on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`,
+    `atlas-chat benchmark (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s, database ${values.database}) on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`,
     `Pinning: ${pinning.description}`,
     '',
     markdownTable(rows),

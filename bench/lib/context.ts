@@ -1,3 +1,4 @@
+import type { BenchDatabases } from './database.ts';
 import type { Pinning } from './processes.ts';
 import type { Seed } from './seed.ts';
 import type { Sizes } from './sizes.ts';
@@ -15,6 +16,8 @@ export interface BenchContext {
   log: (line: string) => void;
   /** The room of `sizes.history.messages` messages, seeded once per run and shared (read-only). */
   historyDatabase: () => Promise<Seed>;
+  /** The backend the atlas-chat servers run on (--database) and the environment that selects it. */
+  databases: BenchDatabases;
 }
 
 export interface Row {

@@ -57,7 +57,7 @@ export async function runConnections(context: BenchContext): Promise<ScenarioRes
   };
 
   context.log(`connections: atlas-chat, ${connections} idle authenticated WebSockets`);
-  const ours = await measure('server/main.ts', { DATABASE_PATH: seed.path }, context.serverNodeArgs);
+  const ours = await measure('server/main.ts', await context.databases.serverEnv(seed.path), context.serverNodeArgs);
   context.log('connections: raw ws server, same client');
   const baseline = await measure('bench/baseline-ws-server.ts', {});
 

@@ -67,7 +67,7 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
   const atlas = await startServer(
     'server/main.ts',
     context.pinning,
-    { DATABASE_PATH: seed.path },
+    await context.databases.serverEnv(seed.path),
     context.serverNodeArgs,
   );
   let ours: FanoutResult;

@@ -43,7 +43,7 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
   const atlas = await startServer(
     'server/main.ts',
     context.pinning,
-    { DATABASE_PATH: seed.path },
+    await context.databases.serverEnv(seed.path),
     context.serverNodeArgs,
   );
   let rest: HttpLoadResult;

@@ -5,6 +5,7 @@ import { startServer } from '../lib/processes.ts';
 import { noiseNotes } from '../lib/report.ts';
 import { seedDatabase } from '../lib/seed.ts';
 import type { HttpLoadConfig, HttpLoadResult } from '../load/http-load.ts';
+import type { PgLoopConfig, PgLoopResult } from '../pg-insert-loop.ts';
 import type { SqliteLoopConfig, SqliteLoopResult } from '../sqlite-insert-loop.ts';
 
 const ROOM = 'bench';
@@ -40,7 +41,7 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
   const atlas = await startServer(
     'server/main.ts',
     context.pinning,
-    { DATABASE_PATH: seed.path },
+    await context.databases.serverEnv(seed.path),
     context.serverNodeArgs,
   );
   let trpc: HttpLoadResult;
@@ -72,6 +73,17 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
     'server',
   );
 
+  let postgres: PgLoopResult | undefined;
+  if (context.databases.backend === 'postgres') {
+    context.log('send: plain pg insert loop, one statement and one commit per insert');
+    postgres = await runInChild<PgLoopResult>(
+      'bench/pg-insert-loop.ts',
+      { warmupMs, durationMs, text: TEXT, adminUrl: context.databases.adminUrl } satisfies PgLoopConfig,
+      context.pinning,
+      'load',
+    );
+  }
+
   const row = (figure: string, result: HttpLoadResult, baselineLabel: string, baseline: number, target: boolean) => {
     const ratio = result.perSecond / baseline;
     return {
@@ -94,8 +106,14 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
       row('messages.post over REST', rest, bareLabel, noop.perSecond, true),
       row('messages.post over tRPC HTTP', trpc, sqliteLabel, sqlite.perSecond, false),
       row('messages.post over REST', rest, sqliteLabel, sqlite.perSecond, false),
+      ...(postgres
+        ? [
+            row('messages.post over tRPC HTTP', trpc, 'pg insert loop (inserts/s)', postgres.perSecond, false),
+            row('messages.post over REST', rest, 'pg insert loop (inserts/s)', postgres.perSecond, false),
+          ]
+        : []),
     ],
-    details: { concurrency, durationMs, trpc, rest, bareMutation: noop, sqliteLoop: sqlite },
+    details: { concurrency, durationMs, trpc, rest, bareMutation: noop, sqliteLoop: sqlite, pgLoop: postgres },
     notes: noiseNotes({ 'tRPC post': trpc, 'REST post': rest, 'bare mutation': noop }),
   };
 }
