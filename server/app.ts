@@ -75,6 +75,7 @@ export async function createApp(config: Config): Promise<App> {
     onConnectionError: (error) => server.log.warn({ err: error }, 'an idle PostgreSQL connection failed'),
     onRetry: (sqlState, attempt) => server.log.warn({ sqlState, attempt }, 'a post batch was retried'),
   });
+  server.log.info({ database: store.description }, 'database ready');
   const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
   const bus = new InProcessEventBus();
   const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
