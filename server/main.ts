@@ -1,5 +1,9 @@
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
+import { StoreUnavailableError } from './store/errors.ts';
+
+/** How long a shutdown waits for answers still being read before it cuts their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof parseConfig>;
@@ -13,7 +17,17 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = await createApp(config);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(config);
+  } catch (error) {
+    // PostgreSQL not reachable at start: one plain line; a supervisor starts us again later.
+    if (error instanceof StoreUnavailableError) {
+      console.error(`atlas-chat cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   try {
     await app.listen();
   } catch (error) {
@@ -28,6 +42,11 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.server.log.info({ signal }, 'shutting down');
+    // A client that stops reading a large answer would otherwise hold the shutdown forever.
+    setTimeout(() => {
+      app.server.log.warn('connections still open after the grace period: closing them');
+      app.server.server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
