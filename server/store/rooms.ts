@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
 import type { RoomSummary } from '../schemas.ts';
 import { RoomLimitError } from './errors.ts';
+import { afterActivity, afterJoin } from './keyset-conditions.ts';
 import {
   type KeysetPage,
   type KeysetRequest,
@@ -74,19 +75,6 @@ export function getRoomSummary(db: Db, roomId: number): RoomSummary | undefined 
   return row && toSummary(row);
 }
 
-/** Rows after `key` in the order: active rooms by last message, newest first, then silent ones; ties by name. */
-function afterActivity(key: RoomActivityKey | undefined): SQL | undefined {
-  if (key === undefined) return undefined;
-  const [at, name] = key;
-  if (at === null) return and(isNull(rooms.lastMessageAt), gt(rooms.name, name));
-  const time = new Date(at);
-  return or(
-    isNull(rooms.lastMessageAt),
-    lt(rooms.lastMessageAt, time),
-    and(eq(rooms.lastMessageAt, time), gt(rooms.name, name)),
-  );
-}
-
 /**
  * A page of rooms, most recently active first; rooms without messages last, by name. Member counts
  * are read for the page's rooms only, not computed for every room the sort looks at.
@@ -105,7 +93,7 @@ export function listRoomSummaries(
       createdAt: rooms.createdAt,
     })
     .from(rooms)
-    .where(afterActivity(page.after))
+    .where(afterActivity(rooms.lastMessageAt, rooms.name, page.after))
     .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
     .limit(page.limit + 1)
     .all();
@@ -188,15 +176,7 @@ export interface MemberRow {
  * newcomers join at the end, so a walk over the pages sees every member exactly once.
  */
 export function listMembers(db: Db, roomId: number, page: KeysetRequest<MemberKey>): KeysetPage<MemberRow, MemberKey> {
-  let after: SQL | undefined;
-  if (page.after !== undefined) {
-    const [at, username] = page.after;
-    const joinedAt = new Date(at);
-    after = or(
-      gt(memberships.joinedAt, joinedAt),
-      and(eq(memberships.joinedAt, joinedAt), gt(users.username, username)),
-    );
-  }
+  const after = afterJoin(memberships.joinedAt, users.username, page.after);
   const fetched = db
     .select({ username: users.username, joinedAt: memberships.joinedAt, messageCount: memberships.messageCount })
     .from(memberships)

@@ -1,15 +1,8 @@
-import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
+import { afterCount } from './keyset-conditions.ts';
 import { type CountKey, type KeysetRequest, toKeysetPage } from './keyset-page.ts';
-
-/** Rows after `key` in the order "count descending, then name ascending". */
-function afterCount(countColumn: SQLiteColumn, nameColumn: SQLiteColumn, key: CountKey | undefined): SQL | undefined {
-  if (key === undefined) return undefined;
-  const [messageCount, name] = key;
-  return or(lt(countColumn, messageCount), and(eq(countColumn, messageCount), gt(nameColumn, name)));
-}
 
 /** Rooms by message count, most first; ties by name. */
 export function roomMessageCounts(db: Db, page: KeysetRequest<CountKey>) {

@@ -1,6 +1,7 @@
-import { and, asc, count, desc, eq, gt, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
 import { RoomLimitError } from '../errors.ts';
+import { afterActivity, afterJoin } from '../keyset-conditions.ts';
 import { type MemberKey, type RoomActivityKey, toKeysetPage } from '../keyset-page.ts';
 import type { RoomStore, RoomSummary } from '../store.ts';
 import { guarded } from './errors.ts';
@@ -43,19 +44,6 @@ const roomColumns = { id: rooms.id, name: rooms.name };
 /** The advisory lock key that serializes room creation (any constant unique to this purpose). */
 const ROOM_CREATION_LOCK = 0x61746c01;
 
-/** Rows after `key` in the order of server/store/rooms.ts: newest activity first, silent rooms last, ties by name. */
-function afterActivity(key: RoomActivityKey | undefined): SQL | undefined {
-  if (key === undefined) return undefined;
-  const [at, name] = key;
-  if (at === null) return and(isNull(rooms.lastMessageAt), gt(rooms.name, name));
-  const time = new Date(at);
-  return or(
-    isNull(rooms.lastMessageAt),
-    lt(rooms.lastMessageAt, time),
-    and(eq(rooms.lastMessageAt, time), gt(rooms.name, name)),
-  );
-}
-
 export function pgRoomStore(db: PgDb): RoomStore {
   // Every room-scoped call looks its room up, and every post checks membership.
   const byName = db
@@ -86,7 +74,7 @@ export function pgRoomStore(db: PgDb): RoomStore {
         const fetched = await db
           .select(summaryColumns)
           .from(rooms)
-          .where(afterActivity(page.after))
+          .where(afterActivity(rooms.lastMessageAt, rooms.name, page.after))
           .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
           .limit(page.limit + 1);
         const { rows, hasMore, nextKey } = toKeysetPage(
@@ -122,15 +110,7 @@ export function pgRoomStore(db: PgDb): RoomStore {
     isMember: (roomId, userId) => guarded(async () => (await membership.execute({ roomId, userId })).length > 0),
     members: (roomId, page) =>
       guarded(async () => {
-        let after: SQL | undefined;
-        if (page.after !== undefined) {
-          const [at, username] = page.after;
-          const joinedAt = new Date(at);
-          after = or(
-            gt(memberships.joinedAt, joinedAt),
-            and(eq(memberships.joinedAt, joinedAt), gt(users.username, username)),
-          );
-        }
+        const after = afterJoin(memberships.joinedAt, users.username, page.after);
         const fetched = await db
           .select({ username: users.username, joinedAt: memberships.joinedAt, messageCount: memberships.messageCount })
           .from(memberships)

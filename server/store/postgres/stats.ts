@@ -1,17 +1,10 @@
-import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
+import { afterCount } from '../keyset-conditions.ts';
 import { type CountKey, toKeysetPage } from '../keyset-page.ts';
 import type { StatsStore } from '../store.ts';
 import { guarded } from './errors.ts';
 import type { PgDb } from './open.ts';
-
-/** Rows after `key` in the order "count descending, then name ascending" (as server/store/stats.ts). */
-function afterCount(countColumn: PgColumn, nameColumn: PgColumn, key: CountKey | undefined): SQL | undefined {
-  if (key === undefined) return undefined;
-  const [messageCount, name] = key;
-  return or(lt(countColumn, messageCount), and(eq(countColumn, messageCount), gt(nameColumn, name)));
-}
 
 const byRoom = (row: { room: string; messageCount: number }): CountKey => [row.messageCount, row.room];
 const byUser = (row: { username: string; messageCount: number }): CountKey => [row.messageCount, row.username];
