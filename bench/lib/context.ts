@@ -32,6 +32,12 @@ export interface Row {
   ratio: number;
   target: string | null;
   met: boolean | null;
+  /**
+   * Server CPU per operation (utime+stime over the measured window, idle subtracted, divided by
+   * the operations done) for this figure and its baseline, and efficiency = baseline / value:
+   * 100% means atlas-chat spends no more CPU per operation than the baseline.
+   */
+  cpu?: { value: number; baseline: number; efficiency: number; unit: string };
 }
 
 export interface ScenarioResult {
