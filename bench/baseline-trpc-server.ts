@@ -38,6 +38,26 @@ const newestPage = historyDb?.prepare<[string, number], PageRow>(
    order by m.seq desc limit ?`,
 );
 
+/** The page messages.list returns, from one prepared query. */
+function readPage(room: string, limit: number) {
+  if (!newestPage) throw new Error('start with BENCH_HISTORY_DB for the history baseline');
+  const rows = newestPage.all(room, limit + 1);
+  const hasMore = rows.length > limit;
+  const page = rows.slice(0, limit).reverse();
+  return {
+    messages: page.map((row) => ({
+      id: row.id,
+      room,
+      seq: row.seq,
+      author: row.author,
+      text: row.text,
+      createdAt: new Date(row.createdAt).toISOString(),
+      clientId: row.clientId,
+    })),
+    hasMore,
+  };
+}
+
 const baselineRouter = router({
   /** Stands in for messages.post: answers at once, writes nothing. */
   noop: publicProcedure.mutation(() => ({ ok: true as const })),
@@ -46,24 +66,7 @@ const baselineRouter = router({
   /** Stands in for messages.list: the same page, no session, room or membership check, no zod. */
   page: publicProcedure
     .input((raw) => raw as { room: string; limit: number })
-    .query(({ input }) => {
-      if (!newestPage) throw new Error('start with BENCH_HISTORY_DB for the history baseline');
-      const rows = newestPage.all(input.room, input.limit + 1);
-      const hasMore = rows.length > input.limit;
-      const page = rows.slice(0, input.limit).reverse();
-      return {
-        messages: page.map((row) => ({
-          id: row.id,
-          room: input.room,
-          seq: row.seq,
-          author: row.author,
-          text: row.text,
-          createdAt: new Date(row.createdAt).toISOString(),
-          clientId: row.clientId,
-        })),
-        hasMore,
-      };
-    }),
+    .query(({ input }) => readPage(input.room, input.limit)),
 });
 
 type BaselineRouter = typeof baselineRouter;
@@ -89,6 +92,13 @@ async function main(): Promise<void> {
     trpcOptions: { router: baselineRouter, createContext: () => context },
   });
   server.get('/healthz', async () => ({ status: 'ok' }));
+  // The same two answers from plain Fastify routes, without tRPC: how much of a baseline's cost
+  // is tRPC's HTTP adapter (reported beside the baselines, not used as one).
+  server.post('/plain/noop', async () => ({ ok: true }));
+  server.get<{ Params: { room: string }; Querystring: { limit: string } }>(
+    '/plain/rooms/:room/messages',
+    async (request) => readPage(request.params.room, Number(request.query.limit)),
+  );
   await server.listen({ port: config.PORT, host: config.HOST });
 
   const shutdown = () => {

@@ -69,12 +69,19 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
   context.log('history: bare query for the same page behind a tRPC query on the same stack');
   const bare = await startServer('bench/baseline-trpc-server.ts', context.pinning, { BENCH_HISTORY_DB: seed.path });
   let query: HttpLoadResult;
+  let plain: HttpLoadResult;
   try {
     query = await load(`${bare.baseUrl}/api/trpc/page?input=${input}`, bare.pid);
     const barePage = expectPage(query, 'bare page query', trpcData);
     // Fair only if it sends exactly what messages.list sends.
     if (JSON.stringify(barePage) !== JSON.stringify(atlasPage)) {
       throw new Error(`the bare query's page differs from messages.list's: ${query.sample.slice(0, 300)}`);
+    }
+    // For reference only: the same page from a plain Fastify route, to show tRPC's own share.
+    plain = await load(`${bare.baseUrl}/plain/rooms/${seed.room}/messages?limit=${PAGE}`, bare.pid);
+    const plainPage = expectPage(plain, 'plain Fastify page', (body) => body);
+    if (JSON.stringify(plainPage) !== JSON.stringify(atlasPage)) {
+      throw new Error(`the plain route's page differs from messages.list's: ${plain.sample.slice(0, 300)}`);
     }
   } finally {
     await bare.stop();
@@ -100,9 +107,10 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
       row(`GET /api/rooms/{room}/messages?limit=${PAGE}, ${messages} in room`, rest),
       row(`messages.list over tRPC, limit ${PAGE}`, trpc),
     ],
-    details: { concurrency, durationMs, messages, rest, trpc, bareQuery: query },
+    details: { concurrency, durationMs, messages, rest, trpc, bareQuery: query, plainRoute: plain },
     notes: [
       `server CPU per page (idle subtracted): REST ${formatNumber(rest.cpu.microsPerOp)} µs, tRPC ${formatNumber(trpc.cpu.microsPerOp)} µs, bare query ${formatNumber(query.cpu.microsPerOp)} µs; autocannon's core ${formatNumber(rest.loadCpu * 100)}% / ${formatNumber(trpc.loadCpu * 100)}% / ${formatNumber(query.loadCpu * 100)}%`,
+      `for reference, the same page from a plain Fastify route (no tRPC): ${formatNumber(plain.cpu.microsPerOp)} µs of server CPU, ${formatNumber(plain.perSecond)} req/s`,
       ...loadBoundNotes({ REST: rest, tRPC: trpc, 'bare query': query }),
       ...noiseNotes({ REST: rest, tRPC: trpc, 'bare query': query }),
     ],

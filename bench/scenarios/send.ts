@@ -67,9 +67,13 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
   context.log('send: bare tRPC mutation on the same stack');
   const bare = await startServer('bench/baseline-trpc-server.ts', context.pinning, {});
   let noop: HttpLoadResult;
+  let plain: HttpLoadResult;
   try {
     noop = await load(`${bare.baseUrl}/api/trpc/noop`, JSON.stringify({ room: ROOM, text: TEXT }), bare.pid);
     expectSample(noop, 'bare tRPC mutation', '"ok":true');
+    // For reference only: a plain Fastify route doing nothing, to show tRPC's own share.
+    plain = await load(`${bare.baseUrl}/plain/noop`, JSON.stringify({ room: ROOM, text: TEXT }), bare.pid);
+    expectSample(plain, 'plain Fastify route', '"ok":true');
   } finally {
     await bare.stop();
   }
@@ -113,9 +117,10 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
       row('messages.post over tRPC HTTP', trpc, sqliteLabel, sqlite.perSecond, false),
       row('messages.post over REST', rest, sqliteLabel, sqlite.perSecond, false),
     ],
-    details: { concurrency, durationMs, trpc, rest, bareMutation: noop, sqliteLoop: sqlite },
+    details: { concurrency, durationMs, trpc, rest, bareMutation: noop, plainRoute: plain, sqliteLoop: sqlite },
     notes: [
       `server CPU per request (idle subtracted): tRPC post ${formatNumber(trpc.cpu.microsPerOp)} µs, REST post ${formatNumber(rest.cpu.microsPerOp)} µs, bare tRPC mutation ${formatNumber(noop.cpu.microsPerOp)} µs; server core busy ${formatNumber(trpc.serverCpu * 100)}% / ${formatNumber(rest.serverCpu * 100)}% / ${formatNumber(noop.serverCpu * 100)}%, autocannon's core ${formatNumber(trpc.loadCpu * 100)}% / ${formatNumber(rest.loadCpu * 100)}% / ${formatNumber(noop.loadCpu * 100)}%`,
+      `for reference, a plain Fastify POST route doing nothing (no tRPC): ${formatNumber(plain.cpu.microsPerOp)} µs of server CPU, ${formatNumber(plain.perSecond)} req/s`,
       ...loadBoundNotes({ 'tRPC post': trpc, 'REST post': rest, 'bare mutation': noop }),
       ...noiseNotes({ 'tRPC post': trpc, 'REST post': rest, 'bare mutation': noop }),
     ],
