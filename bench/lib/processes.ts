@@ -199,6 +199,12 @@ export async function startServer(
     env: { HOST: '127.0.0.1', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
   });
   const baseUrl = `http://127.0.0.1:${port}`;
+  let stopping = false;
+  // A server that dies mid-measurement otherwise shows only as its /proc entry vanishing.
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`[bench] ${script} (pid ${child.pid}) exited unexpectedly: ${code ?? signal}\n`);
+  });
   try {
     const startupMs = await waitForHealthy(child, `${baseUrl}/healthz`, startedAt);
     if (child.pid === undefined) throw new Error(`${script} has no pid`);
@@ -209,9 +215,13 @@ export async function startServer(
       baseUrl,
       wsUrl: `ws://127.0.0.1:${port}/api/trpc`,
       startupMs,
-      stop: () => stopChild(child),
+      stop: () => {
+        stopping = true;
+        return stopChild(child);
+      },
     };
   } catch (error) {
+    stopping = true;
     await stopChild(child);
     throw error;
   }
