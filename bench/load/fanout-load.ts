@@ -282,7 +282,7 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
   const idleCores = await measureIdleCpu(config.serverPid, config.cost.idleMs);
 
   // Posting: keep-alive HTTP; the text starts with the message's index.
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  let agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const url = new URL(config.postUrl);
   const padding = 'x'.repeat(config.textLength);
   const post = (index: number) =>
@@ -404,6 +404,10 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
 
   // Cost: a fixed, modest rate, so the figure is CPU per delivery and not who saturates first.
   while (performance.now() - lastFrameAt < config.quietMs) await sleep(20);
+  // Fresh connections: after the pause a kept-alive one may be closing on the server's side
+  // (node:http's 5 s keep-alive timeout on the raw ws server), and a post on it would fail.
+  agent.destroy();
+  agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const costCount = config.cost.posts;
   const costFirst = posted.length;
   for (let i = 0; i < costCount; i += 1) posted.push({ scheduledAt: 0, received: 0, done: false, phase: 'cost' });
