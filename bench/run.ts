@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (full sizes, a few minutes) and `npm run bench -- --quick` (small sizes, under a
  * minute, to prove the harness works). `--only send,fanout` runs some scenarios; `--cpu-prof`
- * writes a CPU profile of every atlas-chat server child to bench/results/profiles/.
+ * writes a CPU profile of every server child, atlas-chat's and the baselines', to
+ * bench/results/profiles/<scenario>-<server>/.
  * Prints a Markdown table on stdout and writes bench/results/latest.json (quick.json for --quick,
  * partial.json for --only, or the file given with --out).
  */
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
     sizes: quick ? quickSizes : fullSizes,
     pinning,
     workDir,
-    serverNodeArgs: values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    serverNodeArgs: (label) => (values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, label)] : []),
     log,
     historyDatabase: () => {
       history ??= (async () => {

@@ -9,8 +9,11 @@ export interface BenchContext {
   pinning: Pinning;
   /** A temp directory for this run's databases; removed at the end. */
   workDir: string;
-  /** Extra node flags for the atlas-chat server child (e.g. --cpu-prof). */
-  serverNodeArgs: string[];
+  /**
+   * Extra node flags for a server child: with --cpu-prof, a CPU profile into
+   * bench/results/profiles/<label>/ (label e.g. "send-atlas", "send-baseline"); otherwise none.
+   */
+  serverNodeArgs: (label: string) => string[];
   /** Progress for humans, on stderr: stdout carries only the report. */
   log: (line: string) => void;
   /** The room of `sizes.history.messages` messages, seeded once per run and shared (read-only). */

@@ -89,6 +89,11 @@ export interface FanoutResult {
     serverCpu: number;
     loadCpu: number;
     otherCpu: number;
+    /**
+     * The same posts at the same rate once every subscriber has left: server CPU per accepted
+     * post with nobody to deliver to, the part of the cost figure that is not fan-out.
+     */
+    postsOnly: CpuCost;
   };
   duplicates: number;
   outOfOrder: number;
@@ -442,8 +447,25 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
   };
 
   finished = true;
-  agent.destroy();
   for (const socket of main.sockets) socket.close();
+  // Posts only: everyone has left (their frames stop); the same number of posts at the same rate.
+  await sleep(config.quietMs);
+  while (performance.now() - lastFrameAt < config.quietMs) await sleep(20);
+  agent.destroy();
+  agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const aloneIdle = await measureIdleCpu(config.serverPid, config.cost.idleMs);
+  const aloneFirst = posted.length;
+  const aloneCpu = windowMeter(config.serverPid);
+  const aloneStart = performance.now();
+  const alonePosts: Promise<boolean>[] = [];
+  for (let i = 0; i < costCount; i += 1) {
+    const wait = aloneStart + (i * 1000) / config.cost.rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    alonePosts.push(post(aloneFirst + i));
+  }
+  const aloneAccepted = (await Promise.all(alonePosts)).filter(Boolean).length;
+  const postsOnly = cpuPerOperation(aloneCpu(), aloneIdle, aloneAccepted);
+  agent.destroy();
   return {
     subscribers,
     joinStorm,
@@ -451,7 +473,7 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
     saturation,
     latency,
     saturationCost,
-    cost,
+    cost: { ...cost, postsOnly },
     duplicates,
     outOfOrder,
     verified,

@@ -58,7 +58,11 @@ export async function runConnections(context: BenchContext): Promise<ScenarioRes
   };
 
   context.log(`connections: atlas-chat, ${connections} idle authenticated WebSockets`);
-  const ours = await measure('server/main.ts', { DATABASE_PATH: seed.path }, context.serverNodeArgs);
+  const ours = await measure(
+    'server/main.ts',
+    { DATABASE_PATH: seed.path },
+    context.serverNodeArgs('connections-atlas'),
+  );
   context.log('connections: raw ws server, same client');
   const baseline = await measure('bench/baseline-ws-server.ts', {});
 

@@ -71,7 +71,7 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
     'server/main.ts',
     context.pinning,
     { DATABASE_PATH: seed.path },
-    context.serverNodeArgs,
+    context.serverNodeArgs('fanout-atlas'),
   );
   let ours: FanoutResult;
   try {
@@ -88,7 +88,12 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
   }
 
   context.log(`fanout: raw ws broadcast server, same client, latency at ${formatNumber(ours.latency.rate)} msg/s`);
-  const raw = await startServer('bench/baseline-ws-server.ts', context.pinning, {});
+  const raw = await startServer(
+    'bench/baseline-ws-server.ts',
+    context.pinning,
+    {},
+    context.serverNodeArgs('fanout-baseline'),
+  );
   let baseline: FanoutResult;
   try {
     baseline = await fanoutLoad(context.pinning, {
@@ -189,6 +194,7 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
       : []),
   ];
   notes.push(
+    `of that, accepting the posts (the same ${sizes.cost.posts} at ${sizes.cost.rate}/s with no subscriber): atlas-chat ${formatNumber(ours.cost.postsOnly.microsPerOp)} µs per post = ${formatNumber(ours.cost.postsOnly.microsPerOp / sizes.subscribers)} µs per delivery, raw ws ${formatNumber(baseline.cost.postsOnly.microsPerOp)} µs = ${formatNumber(baseline.cost.postsOnly.microsPerOp / sizes.subscribers)} µs; delivery alone: ${formatNumber(ours.cost.cpu.microsPerOp - ours.cost.postsOnly.microsPerOp / sizes.subscribers)} µs vs ${formatNumber(baseline.cost.cpu.microsPerOp - baseline.cost.postsOnly.microsPerOp / sizes.subscribers)} µs`,
     `cost phase: server CPU ${formatNumber(ours.cost.serverCpu * 100)}% (atlas-chat) / ${formatNumber(baseline.cost.serverCpu * 100)}% (raw ws) of a core over ${formatNumber(ours.cost.cpu.seconds)} / ${formatNumber(baseline.cost.cpu.seconds)} s, idle ${formatNumber(ours.cost.cpu.idleCores * 100)}% / ${formatNumber(baseline.cost.cpu.idleCores * 100)}% subtracted; load process ${formatNumber(ours.cost.loadCpu * 100)}% / ${formatNumber(baseline.cost.loadCpu * 100)}%`,
     ...loadBoundNotes({
       'atlas-chat saturation': ours.saturation,

@@ -51,7 +51,7 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
     'server/main.ts',
     context.pinning,
     { DATABASE_PATH: seed.path },
-    context.serverNodeArgs,
+    context.serverNodeArgs('history-atlas'),
   );
   let rest: HttpLoadResult;
   let trpc: HttpLoadResult;
@@ -67,7 +67,12 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
   }
 
   context.log('history: bare query for the same page behind a tRPC query on the same stack');
-  const bare = await startServer('bench/baseline-trpc-server.ts', context.pinning, { BENCH_HISTORY_DB: seed.path });
+  const bare = await startServer(
+    'bench/baseline-trpc-server.ts',
+    context.pinning,
+    { BENCH_HISTORY_DB: seed.path },
+    context.serverNodeArgs('history-baseline'),
+  );
   let query: HttpLoadResult;
   let plain: HttpLoadResult;
   try {

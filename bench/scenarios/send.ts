@@ -51,7 +51,7 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
     'server/main.ts',
     context.pinning,
     { DATABASE_PATH: seed.path },
-    context.serverNodeArgs,
+    context.serverNodeArgs('send-atlas'),
   );
   let trpc: HttpLoadResult;
   let rest: HttpLoadResult;
@@ -65,7 +65,12 @@ export async function runSend(context: BenchContext): Promise<ScenarioResult> {
   }
 
   context.log('send: bare tRPC mutation on the same stack');
-  const bare = await startServer('bench/baseline-trpc-server.ts', context.pinning, {});
+  const bare = await startServer(
+    'bench/baseline-trpc-server.ts',
+    context.pinning,
+    {},
+    context.serverNodeArgs('send-baseline'),
+  );
   let noop: HttpLoadResult;
   let plain: HttpLoadResult;
   try {
