@@ -117,6 +117,8 @@ wss.on('connection', (socket, req) => {
   });
 });
 
+// As long as Fastify's default in atlas-chat: a load process never finds its connection closed under it.
+server.keepAliveTimeout = 72_000;
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1');
 
 const shutdown = () => {

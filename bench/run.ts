@@ -1,8 +1,9 @@
 /**
  * `npm run bench` (full sizes, a few minutes) and `npm run bench -- --quick` (small sizes, under a
  * minute, to prove the harness works). `--only send,fanout` runs some scenarios; `--cpu-prof`
- * writes a CPU profile of every atlas-chat server child to bench/results/profiles/. `--database postgres`
- * runs the atlas-chat servers on PostgreSQL (`--database-url`, an admin URL; default the local server).
+ * writes a CPU profile of every server child, atlas-chat's and the baselines', to
+ * bench/results/profiles/<scenario>-<server>/. `--database postgres` runs the atlas-chat servers on
+ * PostgreSQL (`--database-url`, an admin URL; default the local server).
  * Prints a Markdown table on stdout and writes bench/results/latest.json (quick.json for --quick,
  * partial.json for --only, or the file given with --out).
  */
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
     sizes: quick ? quickSizes : fullSizes,
     pinning,
     workDir,
-    serverNodeArgs: values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    serverNodeArgs: (label) => (values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, label)] : []),
     log,
     databases,
     historyDatabase: () => {
@@ -80,16 +81,30 @@ async function main(): Promise<number> {
   };
 
   log(`${quick ? 'quick' : 'full'} run; ${pinning.description}`);
-  // The start-up scenario runs the compiled server, as `npm start` does.
-  if (selected.includes('startup')) ensureBuild({ quiet: true });
   const results: Record<string, ScenarioResult | { error: string }> = {};
   const rows: Row[] = [];
   const notes: string[] = [];
   let failed = false;
+  // The start-up scenario runs the compiled server, as `npm start` does. A build that fails
+  // fails that scenario only: the others run the TypeScript sources.
+  let buildError: string | null = null;
+  if (selected.includes('startup')) {
+    try {
+      ensureBuild({ quiet: true });
+    } catch (error) {
+      buildError = error instanceof Error ? error.message : String(error);
+    }
+  }
   try {
     for (const name of selected) {
       const scenario = scenarios[name];
       if (!scenario) continue;
+      if (name === 'startup' && buildError !== null) {
+        failed = true;
+        results[name] = { error: `the server does not build: ${buildError}` };
+        log(`${name} FAILED: the server does not build: ${buildError}`);
+        continue;
+      }
       const scenarioStart = performance.now();
       try {
         const result = await scenario(context);

@@ -10,8 +10,11 @@ export interface BenchContext {
   pinning: Pinning;
   /** A temp directory for this run's databases; removed at the end. */
   workDir: string;
-  /** Extra node flags for the atlas-chat server child (e.g. --cpu-prof). */
-  serverNodeArgs: string[];
+  /**
+   * Extra node flags for a server child: with --cpu-prof, a CPU profile into
+   * bench/results/profiles/<label>/ (label e.g. "send-atlas", "send-baseline"); otherwise none.
+   */
+  serverNodeArgs: (label: string) => string[];
   /** Progress for humans, on stderr: stdout carries only the report. */
   log: (line: string) => void;
   /** The room of `sizes.history.messages` messages, seeded once per run and shared (read-only). */
@@ -35,6 +38,12 @@ export interface Row {
   ratio: number;
   target: string | null;
   met: boolean | null;
+  /**
+   * Server CPU per operation (utime+stime over the measured window, idle subtracted, divided by
+   * the operations done) for this figure and its baseline, and efficiency = baseline / value:
+   * 100% means atlas-chat spends no more CPU per operation than the baseline.
+   */
+  cpu?: { value: number; baseline: number; efficiency: number; unit: string };
 }
 
 export interface ScenarioResult {

@@ -199,6 +199,12 @@ export async function startServer(
     env: { HOST: '127.0.0.1', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
   });
   const baseUrl = `http://127.0.0.1:${port}`;
+  let stopping = false;
+  // A server that dies mid-measurement otherwise shows only as its /proc entry vanishing.
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`[bench] ${script} (pid ${child.pid}) exited unexpectedly: ${code ?? signal}\n`);
+  });
   try {
     const startupMs = await waitForHealthy(child, `${baseUrl}/healthz`, startedAt);
     if (child.pid === undefined) throw new Error(`${script} has no pid`);
@@ -209,9 +215,13 @@ export async function startServer(
       baseUrl,
       wsUrl: `ws://127.0.0.1:${port}/api/trpc`,
       startupMs,
-      stop: () => stopChild(child),
+      stop: () => {
+        stopping = true;
+        return stopChild(child);
+      },
     };
   } catch (error) {
+    stopping = true;
     await stopChild(child);
     throw error;
   }
@@ -293,7 +303,8 @@ export function readSystemCpuSeconds(): number {
 /**
  * CPU use over a window, as shares of one core (1 = one core busy all the time): the server's,
  * the load process's, and everything else on the machine (other processes skew the figures;
- * the report flags windows where they were busy).
+ * the report flags windows where they were busy). `serverCpuSeconds` and `seconds` are the raw
+ * totals, for CPU per operation (see cpuPerOperation).
  */
 export function windowMeter(serverPid: number) {
   const wallStart = performance.now();
@@ -302,9 +313,50 @@ export function windowMeter(serverPid: number) {
   const system = readSystemCpuSeconds();
   return () => {
     const seconds = (performance.now() - wallStart) / 1000;
-    const serverCpu = (readCpuSeconds(serverPid) - server) / seconds;
+    const serverCpuSeconds = readCpuSeconds(serverPid) - server;
+    const serverCpu = serverCpuSeconds / seconds;
     const loadCpu = (readCpuSeconds(process.pid) - load) / seconds;
     const otherCpu = Math.max(0, (readSystemCpuSeconds() - system) / seconds - serverCpu - loadCpu);
-    return { serverCpu, loadCpu, otherCpu };
+    return { serverCpu, loadCpu, otherCpu, serverCpuSeconds, seconds };
+  };
+}
+
+/**
+ * The server's CPU use while nobody asks it anything (timers, keep-alive pings, GC of what
+ * start-up left), in cores: subtracted from every measured window so CPU per operation counts
+ * only the work the operations caused. utime+stime move in 10 ms ticks, so a longer idle window
+ * reads finer.
+ */
+export async function measureIdleCpu(serverPid: number, ms: number): Promise<number> {
+  const meter = windowMeter(serverPid);
+  await new Promise((resolveWait) => setTimeout(resolveWait, ms));
+  return meter().serverCpu;
+}
+
+export interface CpuCost {
+  /** Server utime+stime over the window, in seconds, idle not yet subtracted. */
+  cpuSeconds: number;
+  /** Wall-clock length of the window. */
+  seconds: number;
+  /** The server's idle CPU use measured before, in cores. */
+  idleCores: number;
+  operations: number;
+  /** (cpuSeconds − idleCores × seconds) / operations, in microseconds; NaN with no operations. */
+  microsPerOp: number;
+}
+
+/** Server CPU per operation over a measured window, the server's idle use subtracted. */
+export function cpuPerOperation(
+  window: { serverCpuSeconds: number; seconds: number },
+  idleCores: number,
+  operations: number,
+): CpuCost {
+  const busy = Math.max(0, window.serverCpuSeconds - idleCores * window.seconds);
+  return {
+    cpuSeconds: window.serverCpuSeconds,
+    seconds: window.seconds,
+    idleCores,
+    operations,
+    microsPerOp: operations > 0 ? (busy / operations) * 1e6 : Number.NaN,
   };
 }

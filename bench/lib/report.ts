@@ -27,18 +27,47 @@ function formatRatio(ratio: number): string {
 /** The Markdown table printed on stdout and pasted into the README. */
 export function markdownTable(rows: readonly Row[]): string {
   const lines = [
-    '| Scenario | Figure | Baseline (same run) | Ratio | Target | Met? |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| Scenario | Figure | Baseline (same run) | Ratio | Target | Met? | Server CPU/op | Baseline CPU/op | CPU efficiency |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const row of rows) {
     const value = row.display ?? `${formatNumber(row.value)} ${row.unit}`;
     const baseline = row.baselineDisplay ?? formatNumber(row.baseline);
     const met = row.met === null ? '—' : row.met ? 'met' : 'missed';
+    const cpu = row.cpu
+      ? `${formatNumber(row.cpu.value)} ${row.cpu.unit} | ${formatNumber(row.cpu.baseline)} ${row.cpu.unit} | ${formatRatio(row.cpu.efficiency)}`
+      : '— | — | —';
     lines.push(
-      `| ${row.scenario} | ${row.figure}: ${value} | ${row.baselineLabel}: ${baseline} | ${formatRatio(row.ratio)} | ${row.target ?? '—'} | ${met} |`,
+      `| ${row.scenario} | ${row.figure}: ${value} | ${row.baselineLabel}: ${baseline} | ${formatRatio(row.ratio)} | ${row.target ?? '—'} | ${met} | ${cpu} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** Server CPU per operation of a figure against its baseline's, in µs; efficiency = baseline / ours. */
+export function cpuColumns(ours: { microsPerOp: number }, baseline: { microsPerOp: number }, unit = 'µs') {
+  return {
+    value: ours.microsPerOp,
+    baseline: baseline.microsPerOp,
+    efficiency: baseline.microsPerOp / ours.microsPerOp,
+    unit,
+  };
+}
+
+/**
+ * A load generator whose own core was nearly full set the pace, not the server: throughput
+ * ratios from such windows say little (CPU per operation still does).
+ */
+export function loadBoundNotes(windows: Record<string, { loadCpu: number; serverCpu: number }>): string[] {
+  const bound = Object.entries(windows).filter(([, window]) => window.loadCpu > 0.9);
+  if (bound.length === 0) return [];
+  const list = bound
+    .map(
+      ([name, window]) =>
+        `${name} (load ${Math.round(window.loadCpu * 100)}%, server ${Math.round(window.serverCpu * 100)}%)`,
+    )
+    .join(', ');
+  return [`load generator near a full core, so it may have set the pace: ${list}`];
 }
 
 /** Other processes busy during a measured window make its figure less trustworthy: say so. */

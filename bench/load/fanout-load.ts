@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { runAsChild } from '../lib/load-child.ts';
-import { windowMeter } from '../lib/processes.ts';
+import { type CpuCost, cpuPerOperation, measureIdleCpu, windowMeter } from '../lib/processes.ts';
 import { type LatencySummary, summarizeLatencies } from '../lib/stats.ts';
 import { inBatches, messageOf, openTrpcSocket, type TrpcFrame, type TrpcSocket } from '../lib/trpc-ws.ts';
 
@@ -25,6 +25,12 @@ export interface FanoutConfig {
   latencyMs: number;
   /** Messages/s for the latency phase; default: half the saturation rate just measured. */
   latencyRate?: number;
+  /**
+   * Last, the cost phase: `posts` messages at `rate` per second (open loop, far below saturation,
+   * so neither side is starved); server CPU per delivered message, the server's idle CPU (read
+   * over `idleMs` with every subscriber connected, before any post) subtracted.
+   */
+  cost: { posts: number; rate: number; idleMs: number };
   drainTimeoutMs: number;
   /** Subscribing is over once no frame has arrived for this long (presence updates settle). */
   quietMs: number;
@@ -68,6 +74,27 @@ export interface FanoutResult {
     loadCpu: number;
     otherCpu: number;
   };
+  /** Server CPU per delivered message over the saturation window, idle subtracted. */
+  saturationCost: CpuCost;
+  cost: {
+    rate: number;
+    posted: number;
+    postErrors: number;
+    expected: number;
+    delivered: number;
+    /** Bytes received per delivered message: both servers must send the same frames. */
+    bytesPerDelivery: number;
+    /** Per delivered message: from the first post's scheduled time until every subscriber has the last. */
+    cpu: CpuCost;
+    serverCpu: number;
+    loadCpu: number;
+    otherCpu: number;
+    /**
+     * The same posts at the same rate once every subscriber has left: server CPU per accepted
+     * post with nobody to deliver to, the part of the cost figure that is not fan-out.
+     */
+    postsOnly: CpuCost;
+  };
   duplicates: number;
   outOfOrder: number;
   /** Message frames fully parsed to check that the fast path read them right. */
@@ -88,7 +115,7 @@ interface Posted {
   scheduledAt: number;
   received: number;
   done: boolean;
-  phase: 'saturation' | 'latency';
+  phase: 'saturation' | 'latency' | 'cost';
 }
 
 /**
@@ -221,6 +248,7 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
   let latencies = new Float64Array(0);
   let latencyCount = 0;
   let latencyDelivered = 0;
+  let costDelivered = 0;
 
   const complete = (record: Posted) => {
     if (record.done || record.received < open) return;
@@ -240,6 +268,8 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
     record.received += 1;
     if (record.phase === 'saturation') {
       if (countingDeliveries) windowDelivered += 1;
+    } else if (record.phase === 'cost') {
+      costDelivered += 1;
     } else {
       latencyDelivered += 1;
       if (latencyCount < latencies.length) latencies[latencyCount++] = receivedAt - record.scheduledAt;
@@ -253,9 +283,11 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
     for (const record of posted) complete(record);
   };
   const main = await subscribeAll(config.room, config.tokens, onMessage, onClosed);
+  // What the server spends with everyone connected and nothing posted (pings, timers).
+  const idleCores = await measureIdleCpu(config.serverPid, config.cost.idleMs);
 
   // Posting: keep-alive HTTP; the text starts with the message's index.
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  let agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const url = new URL(config.postUrl);
   const padding = 'x'.repeat(config.textLength);
   const post = (index: number) =>
@@ -329,11 +361,12 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
   const saturation = {
     messagesPosted: posted.length - postedBefore,
     delivered: windowDelivered,
-    seconds: saturationSeconds,
     deliveredPerSecond: windowDelivered / saturationSeconds,
     messagesPerSecond: windowDelivered / subscribers / saturationSeconds,
     ...saturationCpu(),
+    seconds: saturationSeconds,
   };
+  const saturationCost = cpuPerOperation(saturation, idleCores, windowDelivered);
   if (stalled()) throw new Error(`deliveries stalled at saturation: ${errors.join('; ') || 'no error seen'}`);
   sending = false;
   const drainEnd = performance.now() + config.drainTimeoutMs;
@@ -374,15 +407,73 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
     ...latencyCpu(),
   };
 
-  finished = true;
+  // Cost: a fixed, modest rate, so the figure is CPU per delivery and not who saturates first.
+  while (performance.now() - lastFrameAt < config.quietMs) await sleep(20);
+  // Fresh connections: after the pause a kept-alive one may be closing on the server's side
+  // (node:http's 5 s keep-alive timeout on the raw ws server), and a post on it would fail.
   agent.destroy();
+  agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const costCount = config.cost.posts;
+  const costFirst = posted.length;
+  for (let i = 0; i < costCount; i += 1) posted.push({ scheduledAt: 0, received: 0, done: false, phase: 'cost' });
+  const costBytesBefore = bytes;
+  const costCpu = windowMeter(config.serverPid);
+  const costStart = performance.now();
+  const costPosts: Promise<boolean>[] = [];
+  for (let i = 0; i < costCount; i += 1) {
+    const scheduledAt = costStart + (i * 1000) / config.cost.rate;
+    const wait = scheduledAt - performance.now();
+    if (wait > 1) await sleep(wait);
+    const record = posted[costFirst + i];
+    if (!record) throw new Error('cost record missing');
+    record.scheduledAt = scheduledAt;
+    costPosts.push(post(costFirst + i));
+  }
+  const costAccepted = (await Promise.all(costPosts)).filter(Boolean).length;
+  const costDrainEnd = performance.now() + config.drainTimeoutMs;
+  while (costDelivered < costAccepted * open && performance.now() < costDrainEnd) await sleep(5);
+  const costWindow = costCpu();
+  const cost = {
+    rate: config.cost.rate,
+    posted: costCount,
+    postErrors: costCount - costAccepted,
+    expected: costAccepted * subscribers,
+    delivered: costDelivered,
+    bytesPerDelivery: costDelivered > 0 ? (bytes - costBytesBefore) / costDelivered : 0,
+    cpu: cpuPerOperation(costWindow, idleCores, costDelivered),
+    serverCpu: costWindow.serverCpu,
+    loadCpu: costWindow.loadCpu,
+    otherCpu: costWindow.otherCpu,
+  };
+
+  finished = true;
   for (const socket of main.sockets) socket.close();
+  // Posts only: everyone has left (their frames stop); the same number of posts at the same rate.
+  await sleep(config.quietMs);
+  while (performance.now() - lastFrameAt < config.quietMs) await sleep(20);
+  agent.destroy();
+  agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const aloneIdle = await measureIdleCpu(config.serverPid, config.cost.idleMs);
+  const aloneFirst = posted.length;
+  const aloneCpu = windowMeter(config.serverPid);
+  const aloneStart = performance.now();
+  const alonePosts: Promise<boolean>[] = [];
+  for (let i = 0; i < costCount; i += 1) {
+    const wait = aloneStart + (i * 1000) / config.cost.rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    alonePosts.push(post(aloneFirst + i));
+  }
+  const aloneAccepted = (await Promise.all(alonePosts)).filter(Boolean).length;
+  const postsOnly = cpuPerOperation(aloneCpu(), aloneIdle, aloneAccepted);
+  agent.destroy();
   return {
     subscribers,
     joinStorm,
     setup: main.stats,
     saturation,
     latency,
+    saturationCost,
+    cost: { ...cost, postsOnly },
     duplicates,
     outOfOrder,
     verified,

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import type { BenchContext, Row, ScenarioResult } from '../lib/context.ts';
 import { runInChild } from '../lib/load-process.ts';
 import { type Pinning, startServer } from '../lib/processes.ts';
-import { formatNumber, noiseNotes } from '../lib/report.ts';
+import { cpuColumns, formatNumber, loadBoundNotes, noiseNotes } from '../lib/report.ts';
 import { seedDatabase } from '../lib/seed.ts';
 import type { FanoutConfig, FanoutResult, SubscribeStats } from '../load/fanout-load.ts';
 
 const ROOM = 'fanout';
 const STORM_ROOM = 'join-storm';
 const FANOUT_TARGET = 0.6;
+/** Issue 14: at most 1.25× raw ws's server CPU per delivered message. */
+const COST_TARGET = 0.8;
 const P99_TARGET_MS = 50;
 /** Roughly a chat line; the message frame is then about 300 bytes. */
 const TEXT_LENGTH = 80;
@@ -61,6 +63,7 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
     drainTimeoutMs: 10_000,
     quietMs: 500,
     textLength: TEXT_LENGTH,
+    cost: sizes.cost,
   };
 
   context.log(`fanout: atlas-chat, ${sizes.subscribers} subscribers (${sizes.users} users)`);
@@ -68,7 +71,7 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
     'server/main.ts',
     context.pinning,
     await context.databases.serverEnv(seed.path),
-    context.serverNodeArgs,
+    context.serverNodeArgs('fanout-atlas'),
   );
   let ours: FanoutResult;
   try {
@@ -85,7 +88,12 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
   }
 
   context.log(`fanout: raw ws broadcast server, same client, latency at ${formatNumber(ours.latency.rate)} msg/s`);
-  const raw = await startServer('bench/baseline-ws-server.ts', context.pinning, {});
+  const raw = await startServer(
+    'bench/baseline-ws-server.ts',
+    context.pinning,
+    {},
+    context.serverNodeArgs('fanout-baseline'),
+  );
   let baseline: FanoutResult;
   try {
     baseline = await fanoutLoad(context.pinning, {
@@ -103,6 +111,7 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
   }
 
   const satRatio = ours.saturation.deliveredPerSecond / baseline.saturation.deliveredPerSecond;
+  const costEfficiency = baseline.cost.cpu.microsPerOp / ours.cost.cpu.microsPerOp;
   const { p99 } = ours.latency.latencyMs;
   const lossless = ours.latency.deliveredRatio === 1 && ours.duplicates === 0 && ours.outOfOrder === 0;
   const rows: Row[] = [
@@ -116,6 +125,22 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
       ratio: satRatio,
       target: `≥ ${FANOUT_TARGET * 100}%`,
       met: satRatio >= FANOUT_TARGET,
+      cpu: cpuColumns(ours.saturationCost, baseline.saturationCost),
+    },
+    {
+      scenario: 'fan-out',
+      figure: `server CPU per delivered message, ${sizes.subscribers} subscribers, ${sizes.cost.posts} posts at ${sizes.cost.rate}/s`,
+      value: ours.cost.cpu.microsPerOp,
+      unit: 'µs',
+      display: `${formatNumber(ours.cost.cpu.microsPerOp)} µs (${ours.cost.delivered} / ${ours.cost.expected} delivered, ${formatNumber(ours.cost.bytesPerDelivery)} B each)`,
+      baselineLabel: 'raw ws broadcast',
+      baseline: baseline.cost.cpu.microsPerOp,
+      baselineDisplay: `${formatNumber(baseline.cost.cpu.microsPerOp)} µs (${baseline.cost.delivered} / ${baseline.cost.expected}, ${formatNumber(baseline.cost.bytesPerDelivery)} B each)`,
+      // Efficiency, like the CPU column: raw ws's CPU per delivery over ours.
+      ratio: costEfficiency,
+      target: `CPU efficiency ≥ ${COST_TARGET * 100}%`,
+      met: costEfficiency >= COST_TARGET,
+      cpu: cpuColumns(ours.cost.cpu, baseline.cost.cpu),
     },
     {
       scenario: 'fan-out',
@@ -169,7 +194,17 @@ export async function runFanout(context: BenchContext): Promise<ScenarioResult> 
       : []),
   ];
   notes.push(
+    `of that, accepting the posts (the same ${sizes.cost.posts} at ${sizes.cost.rate}/s with no subscriber): atlas-chat ${formatNumber(ours.cost.postsOnly.microsPerOp)} µs per post = ${formatNumber(ours.cost.postsOnly.microsPerOp / sizes.subscribers)} µs per delivery, raw ws ${formatNumber(baseline.cost.postsOnly.microsPerOp)} µs = ${formatNumber(baseline.cost.postsOnly.microsPerOp / sizes.subscribers)} µs; delivery alone: ${formatNumber(ours.cost.cpu.microsPerOp - ours.cost.postsOnly.microsPerOp / sizes.subscribers)} µs vs ${formatNumber(baseline.cost.cpu.microsPerOp - baseline.cost.postsOnly.microsPerOp / sizes.subscribers)} µs`,
+    `cost phase: server CPU ${formatNumber(ours.cost.serverCpu * 100)}% (atlas-chat) / ${formatNumber(baseline.cost.serverCpu * 100)}% (raw ws) of a core over ${formatNumber(ours.cost.cpu.seconds)} / ${formatNumber(baseline.cost.cpu.seconds)} s, idle ${formatNumber(ours.cost.cpu.idleCores * 100)}% / ${formatNumber(baseline.cost.cpu.idleCores * 100)}% subtracted; load process ${formatNumber(ours.cost.loadCpu * 100)}% / ${formatNumber(baseline.cost.loadCpu * 100)}%`,
+    ...loadBoundNotes({
+      'atlas-chat saturation': ours.saturation,
+      'raw ws saturation': baseline.saturation,
+      'atlas-chat cost phase': ours.cost,
+      'raw ws cost phase': baseline.cost,
+    }),
     ...noiseNotes({
+      'atlas-chat cost phase': ours.cost,
+      'raw ws cost phase': baseline.cost,
       'atlas-chat saturation': ours.saturation,
       'atlas-chat latency': ours.latency,
       'raw ws saturation': baseline.saturation,
