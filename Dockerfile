@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle.js scripts/
+COPY shared shared
 COPY server server
 COPY client client
 COPY drizzle drizzle
