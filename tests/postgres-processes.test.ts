@@ -301,6 +301,9 @@ describePostgres('kill -9 of a server process under write load on PostgreSQL', {
       }
     }
 
+    console.info(
+      `kill -9: ${acknowledged.size} posts acknowledged over 3 kills, ${unanswered.length} cut off unanswered`,
+    );
     // A post cut off by the kill may or may not have been committed: its retry settles it either way.
     for (const sent of unanswered.splice(0)) {
       acknowledged.set(

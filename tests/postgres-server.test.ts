@@ -7,6 +7,7 @@ import { type InProcessServer, type ProxiedDatabase, proxiedDatabase, startServe
 import {
   createTestDatabase,
   describePostgres,
+  holdLock,
   type TestDatabase,
   terminateStoreConnections,
 } from './support/postgres.ts';
@@ -106,6 +107,54 @@ describePostgres('a server whose PostgreSQL goes away and comes back', () => {
       'after',
       'socket after',
     ]);
+  });
+
+  it('a post in flight when it goes away answers 503; its retry after the return stores it once', async () => {
+    const api = trpcClient(server.baseUrl, token);
+    const last = (await allMessages(server.baseUrl, token, 'general')).at(-1)?.seq ?? 0;
+    // The post queues behind a row lock held on a direct connection, so it is mid-query when the
+    // proxy cuts the server's connections.
+    const lock = await holdLock(db.database.url, 'select 1 from rooms where name = $1 for no key update', ['general']);
+    try {
+      const inFlight = rest(server.baseUrl, 'POST', '/rooms/general/messages', {
+        token,
+        body: { text: 'in flight', clientId: 'in-flight-1' },
+      });
+      await expect.poll(() => lock.waiters(), { timeout: 10_000, interval: 10 }).toBe(1);
+      await db.proxy.stop();
+      expectUnavailable(await inFlight);
+    } finally {
+      await lock.release();
+      await db.proxy.start();
+    }
+    await expect.poll(() => health(server.baseUrl), { timeout: 15_000 }).toMatchObject({ status: 200 });
+    const retried = await api.messages.post.mutate({ room: 'general', text: 'in flight', clientId: 'in-flight-1' });
+    expect(retried.message.seq).toBe(last + 1);
+    expect((await allMessages(server.baseUrl, token, 'general')).filter((m) => m.clientId === 'in-flight-1')).toEqual([
+      retried.message,
+    ]);
+  });
+
+  it('a live subscription outlives the outage: posts after the return arrive once, in order', async () => {
+    const live = wsTrpcClient(server.baseUrl, { token });
+    opened.push(live);
+    const follower = follow(live, 'general');
+    const last = (await allMessages(server.baseUrl, token, 'general')).at(-1)?.seq ?? 0;
+    await follower.until((f) => f.presence.length > 0);
+    await db.proxy.stop();
+    expectUnavailable(await rest(server.baseUrl, 'POST', '/rooms/general/messages', { token, body: { text: 'lost' } }));
+    await db.proxy.start();
+    await expect.poll(() => health(server.baseUrl), { timeout: 15_000 }).toMatchObject({ status: 200 });
+    const api = trpcClient(server.baseUrl, token);
+    for (const text of ['back 1', 'back 2', 'back 3']) await api.messages.post.mutate({ room: 'general', text });
+    await follower.until((f) => f.messages.length >= 3);
+    expect(follower.messages.map((m) => [m.seq, m.text])).toEqual([
+      [last + 1, 'back 1'],
+      [last + 2, 'back 2'],
+      [last + 3, 'back 3'],
+    ]);
+    expect(follower.errors).toEqual([]);
+    follower.unsubscribe();
   });
 
   it('a WebSocket opened while it is gone gets 503 on its calls, and works once it is back', async () => {
