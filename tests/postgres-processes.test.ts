@@ -4,7 +4,7 @@ import { rest, signUp } from './support/clients.ts';
 import { allMessages, type Member, type MessageDto, ok, type RoomSummary } from './support/fixtures.ts';
 import { type PgServerProcess, startPgServerProcess } from './support/pg-server.ts';
 import { createTestDatabase, describePostgres, holdLock, type TestDatabase } from './support/postgres.ts';
-import { freePort } from './support/server-process.ts';
+import { freePort, spawnServerProcess } from './support/server-process.ts';
 
 type Answer = { status: number; body: unknown };
 
@@ -330,5 +330,20 @@ describePostgres('kill -9 of a server process under write load on PostgreSQL', {
       await rest<{ users: { messageCount: number }[] }>(server.baseUrl, 'GET', '/stats/users', { token }),
     );
     expect(stats.users.reduce((sum, user) => sum + user.messageCount, 0)).toBe(acknowledged.size);
+  });
+});
+
+describePostgres('a server process started while PostgreSQL is unreachable', () => {
+  it('exits 1 saying the database is unavailable, without printing the password', async () => {
+    const port = await freePort(); // nothing listens there
+    const started = spawnServerProcess({
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `postgres://atlas:s3cret-pass@127.0.0.1:${port}/atlas`,
+      DATABASE_PATH: '',
+    });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toMatch(/The database is unavailable \(PostgreSQL: ECONNREFUSED\)/);
+    expect(started.output()).not.toContain('s3cret-pass');
   });
 });

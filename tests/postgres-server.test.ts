@@ -243,7 +243,29 @@ describePostgres('a server whose PostgreSQL connections are terminated mid-run',
         if (response.status !== 200) expectUnavailable(response);
       }
     };
-    const workers = [...[0, 1, 2, 3, 4, 5].map(poster), reader(), reader()];
+    // The same over one WebSocket: posts and reads, each answered or refused with 503.
+    const live = wsTrpcClient(server.baseUrl, { token: tokens[1] });
+    opened.push(live);
+    const socketCalls: number[] = [];
+    const socketPoster = async () => {
+      for (let index = 0; !stop; index += 1) {
+        const clientId = `socket-${index}`;
+        const text = `post ${clientId}`;
+        const outcome: Outcome = { clientId, token: tokens[1] as string, text, status: 200 };
+        try {
+          outcome.message = (await live.client.messages.post.mutate({ room: 'busy', text, clientId })).message;
+          await live.client.stats.rooms.query();
+          socketCalls.push(200);
+        } catch (error) {
+          const failure = await trpcFailure(Promise.reject(error));
+          outcome.status = failure.status;
+          outcome.error = JSON.stringify({ message: failure.message });
+          socketCalls.push(failure.status);
+        }
+        outcomes.push(outcome);
+      }
+    };
+    const workers = [...[0, 1, 2, 3, 4, 5].map(poster), reader(), reader(), socketPoster()];
     let terminated = 0;
     try {
       for (let round = 0; round < 5; round += 1) {
@@ -258,7 +280,7 @@ describePostgres('a server whose PostgreSQL connections are terminated mid-run',
     }
     expect(terminated).toBeGreaterThan(0);
 
-    const statuses = new Set([...outcomes.map((outcome) => outcome.status), ...reads]);
+    const statuses = new Set([...outcomes.map((outcome) => outcome.status), ...reads, ...socketCalls]);
     const unexpected = outcomes.filter((outcome) => outcome.status !== 200 && outcome.status !== 503);
     expect(unexpected).toEqual([]);
     expect([...statuses].every((status) => status === 200 || status === 503)).toBe(true);
@@ -266,7 +288,7 @@ describePostgres('a server whose PostgreSQL connections are terminated mid-run',
       if (outcome.status === 503) expect(JSON.parse(outcome.error ?? '{}').message).toMatch(UNAVAILABLE);
     }
     console.info(
-      `terminated ${terminated} connections; posts: ${outcomes.filter((o) => o.status === 200).length} x 200, ${outcomes.filter((o) => o.status === 503).length} x 503; reads: ${reads.filter((s) => s === 200).length} x 200, ${reads.filter((s) => s === 503).length} x 503`,
+      `terminated ${terminated} connections; posts: ${outcomes.filter((o) => o.status === 200).length} x 200, ${outcomes.filter((o) => o.status === 503).length} x 503; reads: ${reads.filter((s) => s === 200).length} x 200, ${reads.filter((s) => s === 503).length} x 503; socket calls: ${socketCalls.filter((s) => s === 200).length} x 200, ${socketCalls.filter((s) => s === 503).length} x 503`,
     );
 
     // The server is healthy again by itself.
