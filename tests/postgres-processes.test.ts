@@ -70,6 +70,8 @@ afterEach(async () => {
   await Promise.all(processes.splice(0).map((server) => server.stop('SIGKILL')));
 });
 
+const MAX_ROOMS = 8;
+
 // Each test starts compiled server processes: seconds each on a loaded two-core machine.
 describePostgres('two server processes on one PostgreSQL database', { timeout: 90_000 }, () => {
   let database: TestDatabase;
@@ -81,8 +83,8 @@ describePostgres('two server processes on one PostgreSQL database', { timeout: 9
     database = await createTestDatabase();
     // Started together: both apply the migrations (under the advisory lock) to the new database.
     [a, b] = await Promise.all([
-      startPgServerProcess(database.url, await freePort()),
-      startPgServerProcess(database.url, await freePort()),
+      startPgServerProcess(database.url, await freePort(), { MAX_ROOMS: String(MAX_ROOMS) }),
+      startPgServerProcess(database.url, await freePort(), { MAX_ROOMS: String(MAX_ROOMS) }),
     ]);
     // Signed up on one process, used on both: sessions live in the shared database.
     for (const [index, name] of ['race_ann', 'race_ben', 'race_cat'].entries()) {
@@ -233,6 +235,42 @@ describePostgres('two server processes on one PostgreSQL database', { timeout: 9
         (room) => room.name === 'keys',
       ),
     ).toMatchObject({ messageCount: 66, lastSeq: 66 });
+  });
+
+  it('joins racing across both: one creation per new room, and MAX_ROOMS holds across processes', async () => {
+    const rooms = async () =>
+      ok(await rest<{ rooms: RoomSummary[] }>(a.baseUrl, 'GET', '/rooms?limit=100', { token: users[0]?.token })).rooms;
+    // Every user joins one new room through both processes at once.
+    const joins = await Promise.all(
+      users.flatMap((user) =>
+        [a, b].map((server) =>
+          rest<{ created: boolean; room: RoomSummary }>(server.baseUrl, 'POST', '/rooms/meeting/join', {
+            token: user.token,
+            body: {},
+          }),
+        ),
+      ),
+    );
+    expect(joins.map((join) => join.status)).toEqual(joins.map(() => 200));
+    expect(joins.filter((join) => join.body.created)).toHaveLength(1);
+    expect((await rooms()).find((room) => room.name === 'meeting')).toMatchObject({ memberCount: 3 });
+
+    // The cap: more new rooms at once than are left, half through each process.
+    const left = MAX_ROOMS - (await rooms()).length;
+    expect(left).toBeGreaterThan(0);
+    const attempts = await Promise.all(
+      Array.from({ length: left + 6 }, (_, index) =>
+        rest((index % 2 === 0 ? a : b).baseUrl, 'POST', `/rooms/new-${index}/join`, {
+          token: users[index % 3]?.token,
+          body: {},
+        }),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 200)).toHaveLength(left);
+    const refused = attempts.filter((attempt) => attempt.status !== 200);
+    expect(refused.map((attempt) => attempt.status)).toEqual(refused.map(() => 403));
+    expect(refused[0]?.body).toMatchObject({ message: expect.stringContaining('MAX_ROOMS') });
+    expect(await rooms()).toHaveLength(MAX_ROOMS);
   });
 });
 
