@@ -320,9 +320,13 @@ describePostgres('kill -9 of a server process under write load on PostgreSQL', {
       };
       const before = acknowledged.size;
       const posters = Array.from({ length: 8 }, (_, worker) => poster(worker));
-      await expect.poll(() => acknowledged.size, { timeout: 20_000, interval: 5 }).toBeGreaterThan(before + 100);
-      server.child.kill('SIGKILL');
-      killed = true;
+      try {
+        await expect.poll(() => acknowledged.size, { timeout: 20_000, interval: 5 }).toBeGreaterThan(before + 100);
+      } finally {
+        // Also when the poll fails: the posters stop only once this is set.
+        server.child.kill('SIGKILL');
+        killed = true;
+      }
       expect(await server.exited).toBeNull();
       await Promise.all(posters);
 

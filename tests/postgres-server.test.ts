@@ -174,7 +174,11 @@ describePostgres('a server whose PostgreSQL goes away and comes back', () => {
     await db.proxy.hang();
     const started = performance.now();
     expect(await health(server.baseUrl)).toEqual({ status: 503, body: { status: 'unavailable' } });
+    const healthMs = performance.now() - started;
     const response = await rest<RestErrorBody>(server.baseUrl, 'GET', '/rooms', { token });
+    console.info(
+      `hang: /healthz ${Math.round(healthMs)} ms, /api/rooms ${Math.round(performance.now() - started - healthMs)} ms: ${response.body.message}`,
+    );
     expectUnavailable(response);
     expect(response.body.message).toMatch(/timeout/i);
     // Two connect timeouts (5 s each, server/store/postgres/open.ts) and nothing more.
