@@ -170,19 +170,24 @@ describePostgres('a server whose PostgreSQL goes away and comes back', () => {
   });
 
   it('a database that accepts connections but never answers gives 503 after the connect timeout, not a hung request', async () => {
-    await db.proxy.stop(); // cut the pool's connections: every query needs a new one
+    await db.proxy.stop(); // cut the pool's connections
     await db.proxy.hang();
-    const started = performance.now();
+    // A call right after the cut may still pick a pooled connection that is closing: 503 at once.
     expect(await health(server.baseUrl)).toEqual({ status: 503, body: { status: 'unavailable' } });
-    const healthMs = performance.now() - started;
-    const response = await rest<RestErrorBody>(server.baseUrl, 'GET', '/rooms', { token });
-    console.info(
-      `hang: /healthz ${Math.round(healthMs)} ms, /api/rooms ${Math.round(performance.now() - started - healthMs)} ms: ${response.body.message}`,
-    );
-    expectUnavailable(response);
-    expect(response.body.message).toMatch(/timeout/i);
-    // Two connect timeouts (5 s each, server/store/postgres/open.ts) and nothing more.
-    expect(performance.now() - started).toBeLessThan(20_000);
+    // From now on every call needs a new connection, which the black hole accepts and never answers.
+    const timed = async <T>(work: () => Promise<T>) => {
+      const started = performance.now();
+      const result = await work();
+      return { result, ms: Math.round(performance.now() - started) };
+    };
+    const api = await timed(() => rest<RestErrorBody>(server.baseUrl, 'GET', '/rooms', { token }));
+    expectUnavailable(api.result);
+    expect(api.result.body.message).toMatch(/timeout/i);
+    const healthz = await timed(() => health(server.baseUrl));
+    expect(healthz.result).toEqual({ status: 503, body: { status: 'unavailable' } });
+    // Bounded by the connect timeout (5 s, server/store/postgres/open.ts); the 30 s test timeout
+    // is what fails a hung request, these figures are for the log.
+    console.info(`black hole: /api/rooms answered 503 after ${api.ms} ms, /healthz after ${healthz.ms} ms`);
     await db.proxy.start();
     await expect.poll(() => health(server.baseUrl), { timeout: 15_000 }).toMatchObject({ status: 200 });
   });
