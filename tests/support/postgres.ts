@@ -156,6 +156,9 @@ export async function holdLock(url: string, lockSql: string, params: unknown[] =
   return {
     pid,
     async waiters() {
+      // Inside a transaction, pg_stat_activity is read once and then served from a snapshot:
+      // without clearing it, every poll after the first would see the same count.
+      await client.query('select pg_stat_clear_snapshot()');
       const result = await client.query<{ n: string }>(
         `select count(*) as n from pg_stat_activity
           where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
