@@ -8,6 +8,7 @@ import {
   createTestDatabase,
   describePostgres,
   holdLock,
+  refuseConnections,
   type TestDatabase,
   terminateStoreConnections,
 } from './support/postgres.ts';
@@ -326,5 +327,33 @@ describePostgres('a server whose PostgreSQL connections are terminated mid-run',
       )
     ).body.rooms;
     expect(rooms).toMatchObject([{ name: 'busy', messageCount: stored.length, lastSeq: stored.length }]);
+  });
+});
+
+describePostgres('a server whose database refuses new connections', () => {
+  let database: TestDatabase;
+  let server: InProcessServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startServerOn({ DATABASE_URL: database.url, RATE_LIMITS: 'off' });
+  });
+  afterAll(async () => {
+    await refuseConnections(database.name, false);
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 while PostgreSQL refuses with a FATAL error (not accepting connections), then recovers', async () => {
+    const { token } = await signUp(server.baseUrl, 'fatal_fay');
+    await refuseConnections(database.name, true);
+    // The pool may first hand out a connection that is closing (503 too); every answer is a 503.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expectUnavailable(await rest(server.baseUrl, 'GET', '/rooms', { token }));
+    }
+    expect(await health(server.baseUrl)).toEqual({ status: 503, body: { status: 'unavailable' } });
+    await refuseConnections(database.name, false);
+    await expect.poll(async () => (await health(server.baseUrl)).status).toBe(200);
+    expect((await rest(server.baseUrl, 'GET', '/auth/me', { token })).status).toBe(200);
   });
 });

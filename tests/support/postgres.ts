@@ -54,6 +54,19 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Refuses (or again allows) new connections to a database, as a database being restored or
+ * maintained does, and ends the ones open: the server's next connection attempt gets a FATAL error.
+ */
+export async function refuseConnections(database: string, refuse: boolean): Promise<void> {
+  await admin(async (client) => {
+    await client.query(`alter database "${database}" allow_connections ${refuse ? 'false' : 'true'}`);
+    if (refuse) {
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database]);
+    }
+  });
+}
+
 const PREFIX = 'atlas_test_';
 let created = 0;
 let sweep: Promise<void> | undefined;

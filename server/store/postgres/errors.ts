@@ -53,6 +53,12 @@ function unavailableReason(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (UNAVAILABLE_ERRNO.has(code)) return code;
+    // FATAL ends the session: the server refused or dropped this connection, whatever the code
+    // (a database not accepting connections 55000, dropped 3D000, a changed password 28P01, …).
+    const severity = (error as { severity?: unknown }).severity;
+    if (/^[0-9A-Z]{5}$/.test(code) && (severity === 'FATAL' || severity === 'PANIC')) {
+      return `${code} ${error.message}`;
+    }
     if (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_SQLSTATE.some((prefix) => code.startsWith(prefix))) {
       return `${code} ${error.message}`;
     }
