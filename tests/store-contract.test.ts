@@ -42,6 +42,18 @@ describeEachBackend('Store contract', () => {
     expect((await store.users.findByUsername('alice'))?.passwordHash).toBe('hash-new');
   });
 
+  test('users: sign-up stores the user and the first session together, or nothing when the name is taken', async ({
+    store,
+  }) => {
+    const session = { tokenHash: 'token-signup', expiresAt: at(60_000) };
+    const alice = await store.users.insertWithSession('Alice', 'hash-a', session);
+    expect(alice).toMatchObject({ username: 'Alice', passwordHash: 'hash-a' });
+    expect(await store.sessions.findUser('token-signup', at(0))).toMatchObject({ user: { username: 'Alice' } });
+    const again = { tokenHash: 'token-again', expiresAt: at(60_000) };
+    expect(await store.users.insertWithSession('alice', 'hash-b', again)).toBeUndefined();
+    expect(await store.sessions.findUser('token-again', at(0))).toBeUndefined();
+  });
+
   test('sessions: lookup until expiry, delete one, all of a user but one, and the expired', async ({ store }) => {
     const alice = await user(store, 'alice');
     const bob = await user(store, 'bob');

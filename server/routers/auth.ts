@@ -14,12 +14,22 @@ const okSchema = z.object({ ok: z.literal(true) });
 const NEW_PASSWORD_RULE =
   '8–256 characters, not one of the most common passwords and not the username (any letter case)';
 
-async function startSession(ctx: Context, user: { id: number; username: string }) {
+/** A new session's token, and what the store keeps of it. */
+function newSession(ctx: Context) {
   const token = createSessionToken();
-  const expiresAt = new Date(ctx.now().getTime() + SESSION_TTL_MS);
-  await ctx.store.sessions.insert(user.id, hashSessionToken(token), expiresAt);
-  ctx.http.setSessionCookie(token, expiresAt);
-  return { user: { username: user.username }, token };
+  return { token, tokenHash: hashSessionToken(token), expiresAt: new Date(ctx.now().getTime() + SESSION_TTL_MS) };
+}
+
+/** The answer of sign-up and sign-in once the session is stored: the cookie and the token. */
+function sessionAnswer(ctx: Context, user: { username: string }, session: ReturnType<typeof newSession>) {
+  ctx.http.setSessionCookie(session.token, session.expiresAt);
+  return { user: { username: user.username }, token: session.token };
+}
+
+async function startSession(ctx: Context, user: { id: number; username: string }) {
+  const session = newSession(ctx);
+  await ctx.store.sessions.insert(user.id, session.tokenHash, session.expiresAt);
+  return sessionAnswer(ctx, user, session);
 }
 
 export const authRouter = router({
@@ -55,9 +65,11 @@ export const authRouter = router({
         const taken = () =>
           new TRPCError({ code: 'CONFLICT', message: `Username "${input.username}" is taken; choose another` });
         if (await ctx.store.users.findByUsername(input.username)) throw taken();
-        const user = await ctx.store.users.insert(input.username, await hashNewPassword(gate, input.password));
+        const passwordHash = await hashNewPassword(gate, input.password);
+        const session = newSession(ctx);
+        const user = await ctx.store.users.insertWithSession(input.username, passwordHash, session);
         if (!user) throw taken();
-        return startSession(ctx, user);
+        return sessionAnswer(ctx, user, session);
       });
     }),
 

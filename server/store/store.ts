@@ -39,6 +39,16 @@ export interface UserStore {
   findByUsername(username: string): Promise<UserRow | undefined>;
   /** Inserts a user, or resolves undefined when the name is taken in any letter case. */
   insert(username: string, passwordHash: string): Promise<UserRow | undefined>;
+  /**
+   * Sign-up: inserts the user and their first session in one transaction, so a failure between
+   * the two cannot leave an account its owner never got a session for (and whose name a retry
+   * would find taken). Resolves undefined, storing nothing, when the name is taken.
+   */
+  insertWithSession(
+    username: string,
+    passwordHash: string,
+    session: { tokenHash: string; expiresAt: Date },
+  ): Promise<UserRow | undefined>;
   setPasswordHash(userId: number, passwordHash: string): Promise<void>;
   /**
    * Sets a new password hash and ends every session of the user but `keepSessionId`, in one

@@ -21,6 +21,18 @@ export function pgUserStore(db: PgDb): UserStore {
         async () =>
           (await db.insert(users).values({ username, passwordHash }).onConflictDoNothing().returning(userColumns))[0],
       ),
+    insertWithSession: (username, passwordHash, session) =>
+      guarded(() =>
+        db.transaction(async (tx) => {
+          const [user] = await tx
+            .insert(users)
+            .values({ username, passwordHash })
+            .onConflictDoNothing()
+            .returning(userColumns);
+          if (user) await tx.insert(sessions).values({ userId: user.id, ...session });
+          return user;
+        }),
+      ),
     setPasswordHash: (userId, passwordHash) =>
       guarded(async () => {
         await db.update(users).set({ passwordHash }).where(eq(users.id, userId));

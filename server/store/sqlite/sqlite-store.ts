@@ -49,6 +49,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     users: {
       findByUsername: (username) => settled(() => findUserByUsername(db, username)),
       insert: (username, passwordHash) => settled(() => insertUser(db, username, passwordHash)),
+      insertWithSession: (username, passwordHash, session) =>
+        settled(() =>
+          db.transaction(
+            (tx) => {
+              const user = insertUser(tx, username, passwordHash);
+              if (user) insertSessionReturningId(tx, user.id, session.tokenHash, session.expiresAt);
+              return user;
+            },
+            { behavior: 'immediate' },
+          ),
+        ),
       setPasswordHash: (userId, passwordHash) => settled(() => setPasswordHash(db, userId, passwordHash)),
       changePassword: (userId, passwordHash, keepSessionId) =>
         settled(() =>
