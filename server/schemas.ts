@@ -80,7 +80,7 @@ const wholeNumber = (min: number, max: number) =>
   // The cast only states the input type (a number, or its decimal string from a query): a bare
   // preprocess would type the input as `unknown` and let typed clients send anything.
   z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    (value) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value),
     z
       .number({ error: 'must be a whole number' })
       .int('must be a whole number')

@@ -14,6 +14,7 @@ import {
   newUser,
   ok,
   postMany,
+  type RestErrorBody,
   type RoomSummary,
   type TestUser,
   trpcFailure,
@@ -89,6 +90,21 @@ describe('messages', () => {
 
       const after = await outcomes(alice.trpc);
       expect(after).toEqual(before);
+    });
+
+    it('a negative cursor gets the same message over REST and tRPC', async () => {
+      const viaRest = await rest<RestErrorBody>(baseUrl, 'GET', '/rooms/pitfall/messages?before=-1', {
+        token: alice.token,
+      });
+      expect(viaRest.status).toBe(400);
+      // REST says "Input validation failed" and lists the problems by field.
+      expect(viaRest.body.issues?.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual([
+        'before: must be at least 0',
+      ]);
+      expect(await trpcFailure(alice.trpc.messages.list.query({ room: 'pitfall', before: -1 }))).toEqual({
+        status: 400,
+        message: 'before: must be at least 0',
+      });
     });
 
     it('REST keeps rejecting limit=0 and 101 and accepting valid input after many REST and tRPC calls', async () => {
