@@ -3,7 +3,9 @@ import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { MAX_BATCH_SIZE } from '../shared/rules.ts';
-import { InProcessEventBus } from './bus/event-bus.ts';
+import { type EventBus, InProcessEventBus } from './bus/event-bus.ts';
+import { RedisEventBus } from './bus/redis-event-bus.ts';
+import type { RoomFeed } from './bus/room-sequencer.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
 import { clientErrorOptions } from './http/client-errors.ts';
@@ -31,6 +33,7 @@ import { registerMetrics } from './metrics/metrics-route.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { createStore } from './store/create-store.ts';
 import { GroupCommitWriter } from './store/group-commit.ts';
+import type { RoomRow, Store } from './store/store.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Incoming WebSocket frames above this close the connection (ws answers with code 1009). */
@@ -67,6 +70,43 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
   };
 }
 
+/** The database as the Redis bus reads it to fill gaps; rooms are never deleted, so their rows are cached. */
+function roomFeed(store: Store): RoomFeed {
+  const rows = new Map<string, RoomRow>();
+  const find = async (name: string) => {
+    let row = rows.get(name);
+    if (!row) {
+      row = await store.rooms.find(name);
+      if (row) rows.set(name, row);
+    }
+    return row;
+  };
+  return {
+    head: async (name) => {
+      const row = await find(name);
+      return row ? store.rooms.lastSeq(row.id) : 0;
+    },
+    after: async (name, after, limit) => {
+      const row = await find(name);
+      return row ? store.messages.list(row, { after, limit }) : { messages: [], hasMore: false };
+    },
+  };
+}
+
+/** Shared mode (REDIS_URL) carries live events over Redis; otherwise they stay in this process. */
+async function createBus(config: Config, store: Store, server: FastifyInstance): Promise<EventBus> {
+  if (config.REDIS_URL === undefined) return new InProcessEventBus();
+  const bus = new RedisEventBus({
+    url: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    feed: roomFeed(store),
+    log: server.log,
+  });
+  // Not fatal: while Redis is away the instance serves from the database and keeps retrying.
+  await bus.connect();
+  return bus;
+}
+
 /** Builds the whole server: database, event bus, timers and HTTP routes. Nothing runs at import. */
 export async function createApp(config: Config): Promise<App> {
   // Made first (it has no side effects) so the store's callbacks can log through it.
@@ -76,7 +116,7 @@ export async function createApp(config: Config): Promise<App> {
     onRetry: (sqlState, attempt) => server.log.warn({ sqlState, attempt }, 'a post batch was retried'),
   });
   const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
-  const bus = new InProcessEventBus();
+  const bus = await createBus(config, store, server);
   const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
   const deps: AppDeps = {
     store,

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
+import type { EventBus, RoomEvent, RoomEventListener } from './event-bus.ts';
+import { type RoomFeed, RoomSequencer } from './room-sequencer.ts';
+
+export interface RedisEventBusOptions {
+  url: string;
+  /** Prefix of every channel (REDIS_PREFIX), e.g. "atlas:" gives "atlas:room:<name>". */
+  prefix: string;
+  /** The database, read to fill gaps and catch up after an outage. */
+  feed: RoomFeed;
+  /** How often each subscribed room's head is compared with what was delivered (lost PUBLISHes). */
+  headCheckMs?: number;
+  gapHoldMs?: number;
+  /** Logs; called once per outage for connection trouble, not once per retry. */
+  log?: { warn(details: object, message: string): void; info(details: object, message: string): void };
+}
+
+interface Envelope {
+  /** The publishing instance: it delivered the event to its own listeners already. */
+  o: string;
+  e: RoomEvent;
+}
+
+/** How long a room's SUBSCRIBE may take before its subscribers start anyway (the head check covers it). */
+const SUBSCRIBE_WAIT_MS = 2000;
+
+const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100);
+
+/**
+ * The event bus of shared mode (REDIS_URL): events go to this instance's listeners at once and to
+ * every other instance through Redis pub/sub, one channel per room. An instance SUBSCRIBEs to a
+ * room's channel while it has local subscribers there and UNSUBSCRIBEs when the last one leaves
+ * (decision 018 says why not a pattern).
+ *
+ * Pub/sub is at-most-once and two instances' messages may cross on the way, so delivery goes
+ * through a RoomSequencer, which fills gaps from the database and drops late or repeated
+ * messages. While Redis is unreachable, posts still commit (publishing fails silently) and local
+ * subscribers still get everything; other instances catch up from the database when their
+ * subscriber connection is back, or within `headCheckMs` through the periodic head check.
+ */
+export class RedisEventBus implements EventBus {
+  private readonly id = randomUUID();
+  private readonly sequencer: RoomSequencer;
+  // Publishing fails at once while disconnected (no offline queue): the database has the message.
+  private readonly publisher;
+  // SUBSCRIBE needs a connection of its own. Its commands wait offline and node-redis resubscribes
+  // the rooms it knows after a reconnect.
+  private readonly subscriber;
+  private readonly headCheck: NodeJS.Timeout;
+  private readonly onMessage = (raw: string, channel: string) => this.receive(raw, channel);
+  private outage = { publisher: false, subscriber: false };
+  private closed = false;
+
+  constructor(private readonly options: RedisEventBusOptions) {
+    const log = options.log;
+    this.sequencer = new RoomSequencer(options.feed, {
+      ...(options.gapHoldMs === undefined ? {} : { gapHoldMs: options.gapHoldMs }),
+      onError: (error, room) =>
+        log?.warn({ err: error, room }, 'live events: could not read the room from the database'),
+    });
+    const socket = { connectTimeout: 5000, reconnectStrategy: reconnectDelay };
+    this.publisher = createClient({ url: options.url, socket, disableOfflineQueue: true, pingInterval: 5000 });
+    this.subscriber = createClient({ url: options.url, socket, pingInterval: 5000 });
+    for (const [name, client] of [
+      ['publisher', this.publisher],
+      ['subscriber', this.subscriber],
+    ] as const) {
+      client.on('error', (error: unknown) => {
+        if (this.outage[name] || this.closed) return;
+        this.outage[name] = true;
+        log?.warn(
+          { err: error },
+          `Redis ${name} connection lost; live events go through the database until it is back`,
+        );
+      });
+      client.on('ready', () => {
+        if (this.outage[name]) log?.info({}, `Redis ${name} connection is back`);
+        this.outage[name] = false;
+        if (name === 'subscriber') this.afterReconnect();
+      });
+    }
+    this.headCheck = setInterval(() => this.catchUpAll(), options.headCheckMs ?? 3000);
+    this.headCheck.unref();
+  }
+
+  /** Connects both clients; resolves when both are ready or `timeoutMs` passed (they keep retrying). */
+  async connect(timeoutMs = 5000): Promise<void> {
+    const connecting = Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    connecting.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      connecting.then(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  publish(room: string, event: RoomEvent): void {
+    this.sequencer.receive(room, event);
+    if (this.closed || !this.publisher.isReady) return;
+    const envelope: Envelope = { o: this.id, e: event };
+    this.publisher.publish(this.channel(room), JSON.stringify(envelope)).catch(() => {
+      // Lost: the database has the message; other instances fill it as a gap or by the head check.
+    });
+  }
+
+  subscribe(room: string, listener: RoomEventListener): () => void {
+    const unsubscribe = this.sequencer.subscribe(room, listener, () => this.subscribeChannel(room));
+    return () => {
+      unsubscribe();
+      if (!this.sequencer.has(room) && !this.closed) {
+        this.subscriber.unsubscribe(this.channel(room), this.onMessage).catch(() => {});
+      }
+    };
+  }
+
+  ready(room: string): Promise<void> {
+    return this.sequencer.ready(room);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.headCheck);
+    this.sequencer.close();
+    for (const client of [this.publisher, this.subscriber]) {
+      if (client.isOpen) client.destroy();
+    }
+  }
+
+  private channel(room: string): string {
+    return `${this.options.prefix}room:${room}`;
+  }
+
+  private async subscribeChannel(room: string): Promise<void> {
+    const subscribing = this.subscriber.subscribe(this.channel(room), this.onMessage);
+    // While Redis is away the SUBSCRIBE waits offline; subscribers start at once, and the head
+    // check and the catch-up after the reconnect bring what they miss meanwhile.
+    if (!this.subscriber.isReady) {
+      subscribing.catch(() => {});
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      subscribing,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private receive(raw: string, channel: string): void {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(raw) as Envelope;
+    } catch {
+      return;
+    }
+    if (envelope.o === this.id) return;
+    this.sequencer.receive(channel.slice(this.options.prefix.length + 'room:'.length), envelope.e);
+  }
+
+  /** After the subscriber reconnects: (re)subscribe every room and fill what was missed meanwhile. */
+  private afterReconnect(): void {
+    for (const room of this.sequencer.roomNames()) {
+      // A no-op for rooms node-redis resubscribed itself; needed for those whose SUBSCRIBE failed.
+      this.subscriber.subscribe(this.channel(room), this.onMessage).catch(() => {});
+    }
+    this.catchUpAll();
+  }
+
+  private catchUpAll(): void {
+    for (const room of this.sequencer.roomNames()) {
+      this.sequencer.catchUp(room).catch((error: unknown) => {
+        this.options.log?.warn({ err: error, room }, 'live events: the head check could not read the room');
+      });
+    }
+  }
+}

@@ -1,0 +1,245 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type App, createApp } from '../server/app.ts';
+import { parseConfig } from '../server/config.ts';
+import { signUp, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
+import { joinRoom } from './support/fixtures.ts';
+import { type Follower, follow, range, seqs } from './support/live.ts';
+import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.ts';
+import {
+  describeRedis,
+  type PrivateRedis,
+  redisCommand,
+  startPrivateRedis,
+  TEST_REDIS_URL,
+  testRedisPrefix,
+} from './support/redis.ts';
+
+/**
+ * Shared mode (issue 11): several instances (createApp servers in this process) on one PostgreSQL
+ * database and one Redis behave like one. Every check is on what clients receive: each subscriber
+ * gets 1..N exactly once and in order, wherever the messages were posted and whatever Redis does.
+ */
+
+interface Instance {
+  app: App;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+async function startInstance(databaseUrl: string, redisUrl: string, prefix: string): Promise<Instance> {
+  const config = parseConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    // Many sign-ups from one IP; shared limits have their own test.
+    RATE_LIMITS: 'off',
+  });
+  const app = await createApp(config);
+  await app.listen();
+  const address = app.server.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  return { app, baseUrl: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+
+describePostgres('several instances on PostgreSQL and Redis', () => {
+  describeRedis('sharing one Redis', () => {
+    let database: TestDatabase;
+    let a: Instance;
+    let b: Instance;
+    const clients: { close(): void }[] = [];
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      const prefix = testRedisPrefix('multi');
+      a = await startInstance(database.url, TEST_REDIS_URL, prefix);
+      b = await startInstance(database.url, TEST_REDIS_URL, prefix);
+    });
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await a?.close();
+      await b?.close();
+      await database?.drop();
+    });
+
+    const connect = (instance: Instance, token: string) => {
+      const live = wsTrpcClient(instance.baseUrl, { token });
+      clients.push(live);
+      return live;
+    };
+    const member = async (room: string) => {
+      const user = await signUp(a.baseUrl);
+      await joinRoom(a.baseUrl, user.token, room);
+      return user;
+    };
+
+    it('delivers a message posted on A to subscribers on B (and A) exactly once, in order', async () => {
+      const room = uniqueName('cross');
+      const alice = await member(room);
+      const bob = await member(room);
+      const onB = follow(connect(b, bob.token), room, '0');
+      const onA = follow(connect(a, alice.token), room, '0');
+      await onB.until((f) => f.presence.length > 0);
+      await onA.until((f) => f.presence.length > 0);
+
+      const started = performance.now();
+      await trpcClient(a.baseUrl, alice.token).messages.post.mutate({ room, text: 'hello from A' });
+      await onB.until((f) => f.messages.length === 1);
+      const firstMs = performance.now() - started;
+      expect(onB.messages[0]).toMatchObject({ seq: 1, text: 'hello from A', author: alice.username });
+
+      // Posts on both instances at once: their PUBLISHes cross on the way to Redis.
+      const total = 200;
+      const onAClient = trpcClient(a.baseUrl, alice.token);
+      const onBClient = trpcClient(b.baseUrl, bob.token);
+      await Promise.all(
+        range(2, total).map((n) => (n % 2 === 0 ? onAClient : onBClient).messages.post.mutate({ room, text: `m${n}` })),
+      );
+      await onB.until((f) => f.messages.length >= total);
+      await onA.until((f) => f.messages.length >= total);
+      // Nothing more arrives late.
+      await sleep(200);
+      expect(seqs(onB)).toEqual(range(1, total));
+      expect(seqs(onA)).toEqual(range(1, total));
+      expect(onB.errors).toEqual([]);
+      console.info(`cross-instance: first message A→B in ${firstMs.toFixed(1)} ms; ${total} mixed posts in order`);
+    });
+
+    it('keeps every client at 1..N exactly once while clients reconnect to a random instance', async () => {
+      const room = uniqueName('churn');
+      const instances = [a, b];
+      const posters = await Promise.all(range(1, 4).map(() => member(room)));
+      const watchers = await Promise.all(range(1, 5).map(() => member(room)));
+      const perPoster = 100;
+      const total = posters.length * perPoster;
+
+      const subscribers = watchers
+        .flatMap((watcher) => [watcher, watcher])
+        .map((watcher) => {
+          const live = connect(pick(instances), watcher.token);
+          return { watcher, live, follower: follow(live, room, '0') as Follower, received: [] as number[] };
+        });
+
+      let reconnects = 0;
+      let churning = true;
+      const churn = (async () => {
+        while (churning) {
+          await sleep(10 + Math.random() * 30);
+          const subscriber = pick(subscribers);
+          // Leaves its instance and resumes with its last event id on a random one.
+          const lastId = subscriber.follower.ids.at(-1) ?? String(subscriber.received.at(-1) ?? 0);
+          subscriber.follower.unsubscribe();
+          subscriber.received.push(...seqs(subscriber.follower));
+          subscriber.live.close();
+          subscriber.live = connect(pick(instances), subscriber.watcher.token);
+          subscriber.follower = follow(subscriber.live, room, lastId);
+          reconnects += 1;
+        }
+      })();
+
+      const started = performance.now();
+      await Promise.all(
+        posters.map(async (poster, index) => {
+          const byInstance = instances.map((instance) => trpcClient(instance.baseUrl, poster.token));
+          for (let n = 1; n <= perPoster; n += 1) {
+            await pick(byInstance).messages.post.mutate({ room, text: `p${index}-${n}` });
+            if (Math.random() < 0.3) await sleep(Math.random() * 15);
+          }
+        }),
+      );
+      churning = false;
+      await churn;
+
+      for (const subscriber of subscribers) {
+        const current = subscriber.follower;
+        await current.until(() => subscriber.received.length + current.messages.length >= total, 20_000);
+      }
+      await sleep(200);
+      for (const subscriber of subscribers) {
+        expect([...subscriber.received, ...seqs(subscriber.follower)]).toEqual(range(1, total));
+        expect(subscriber.follower.errors).toEqual([]);
+      }
+      expect(reconnects).toBeGreaterThan(20);
+      console.info(
+        `multi-instance churn: 2 instances, ${subscribers.length} subscribers, ${reconnects} reconnects to a random instance, ${total} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    }, 60_000);
+  });
+
+  describeRedis('when Redis fails mid-stream', () => {
+    let database: TestDatabase;
+    let redis: PrivateRedis;
+    let a: Instance;
+    let b: Instance;
+    const clients: { close(): void }[] = [];
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      // A Redis of this test's own: restarting it or killing its connections disturbs no one else.
+      redis = await startPrivateRedis();
+      const prefix = testRedisPrefix('failures');
+      a = await startInstance(database.url, redis.url, prefix);
+      b = await startInstance(database.url, redis.url, prefix);
+    });
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await a?.close();
+      await b?.close();
+      await redis?.close();
+      await database?.drop();
+    });
+
+    /** Posts `count` messages on A, one after another, running `during` after the first third. */
+    async function streamThrough(during: () => Promise<void>) {
+      const room = uniqueName('outage');
+      const alice = await signUp(a.baseUrl);
+      await joinRoom(a.baseUrl, alice.token, room);
+      const bob = await signUp(b.baseUrl);
+      await joinRoom(b.baseUrl, bob.token, room);
+      const live = wsTrpcClient(b.baseUrl, { token: bob.token });
+      clients.push(live);
+      const onB = follow(live, room, '0');
+      await onB.until((f) => f.presence.length > 0);
+      const poster = trpcClient(a.baseUrl, alice.token);
+      const total = 120;
+      for (let n = 1; n <= total; n += 1) {
+        if (n === 40) await during();
+        await poster.messages.post.mutate({ room, text: `m${n}` });
+        await sleep(2);
+      }
+      const started = performance.now();
+      await onB.until((f) => f.messages.length >= total, 20_000);
+      const catchUpMs = performance.now() - started;
+      await sleep(200);
+      expect(seqs(onB)).toEqual(range(1, total));
+      expect(onB.errors).toEqual([]);
+      // The socket was never closed for it: one connection from start to end.
+      expect(live.events.opens).toBe(1);
+      return catchUpMs;
+    }
+
+    it('fills what a killed pub/sub connection missed (CLIENT KILL TYPE pubsub)', async () => {
+      const catchUpMs = await streamThrough(async () => {
+        const killed = await redisCommand(redis.url, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+        expect(Number(killed)).toBeGreaterThanOrEqual(1);
+      });
+      console.info(`CLIENT KILL TYPE pubsub: B complete ${catchUpMs.toFixed(0)} ms after the last post`);
+    }, 30_000);
+
+    it('keeps accepting posts while Redis is down and catches up when it is back', async () => {
+      const catchUpMs = await streamThrough(async () => {
+        await redis.stop();
+        // Posts go on during the outage (below, 80 of them), then Redis comes back.
+        setTimeout(() => {
+          redis.start().catch(() => {});
+        }, 500);
+      });
+      console.info(`Redis restart: B complete ${catchUpMs.toFixed(0)} ms after the last post`);
+    }, 30_000);
+  });
+});
