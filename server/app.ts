@@ -24,6 +24,8 @@ import { ConnectionRegistry } from './live/connections.ts';
 import { liveSettings } from './live/live-settings.ts';
 import { PresenceTracker } from './live/presence.ts';
 import { RoomBroadcaster } from './live/room-broadcaster.ts';
+import { SharedPresence } from './live/shared-presence.ts';
+import { SharedTyping } from './live/shared-typing.ts';
 import { handleSocketError, isClientSocketError } from './live/socket-errors.ts';
 import { createWireEncoder } from './live/trpc-wire.ts';
 import { TypingTracker } from './live/typing.ts';
@@ -121,8 +123,9 @@ export async function createApp(config: Config): Promise<App> {
   const deps: AppDeps = {
     store,
     bus,
-    presence: new PresenceTracker(bus),
-    typing: new TypingTracker(bus),
+    // Shared mode keeps presence and typing in Redis, so every instance shows the same.
+    presence: bus instanceof RedisEventBus ? new SharedPresence(bus, bus.commands) : new PresenceTracker(bus),
+    typing: bus instanceof RedisEventBus ? new SharedTyping(bus, bus.commands) : new TypingTracker(bus),
     // Logs through `server`, made below; a listener can only throw once requests flow.
     messageWriter: new GroupCommitWriter(store.messages, bus, {
       onPublishError: (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
@@ -164,8 +167,9 @@ export async function createApp(config: Config): Promise<App> {
 
   server.addHook('onClose', async () => {
     clearInterval(housekeeping);
-    deps.typing.close();
-    deps.presence.close();
+    await deps.typing.close();
+    // Before the bus closes: in shared mode this removes our presence entries and tells the others.
+    await deps.presence.close();
     await deps.bus.close();
     await store.close();
   });

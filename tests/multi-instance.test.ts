@@ -13,6 +13,7 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from './support/redis.ts';
+import { freePort, spawnServerProcess, waitForHealth } from './support/server-process.ts';
 
 /**
  * Shared mode (issue 11): several instances (createApp servers in this process) on one PostgreSQL
@@ -53,10 +54,10 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
     let a: Instance;
     let b: Instance;
     const clients: { close(): void }[] = [];
+    const prefix = testRedisPrefix('multi');
 
     beforeAll(async () => {
       database = await createTestDatabase();
-      const prefix = testRedisPrefix('multi');
       a = await startInstance(database.url, TEST_REDIS_URL, prefix);
       b = await startInstance(database.url, TEST_REDIS_URL, prefix);
     });
@@ -109,6 +110,84 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
       expect(onB.errors).toEqual([]);
       console.info(`cross-instance: first message A→B in ${firstMs.toFixed(1)} ms; ${total} mixed posts in order`);
     });
+
+    const sameAs = (expected: string[]) => (list: string[] | undefined) =>
+      JSON.stringify(list) === JSON.stringify([...expected].sort());
+
+    it('shares presence and typing: members on either instance are online on both; a post clears typing everywhere', async () => {
+      const room = uniqueName('presence');
+      const alice = await member(room);
+      const bob = await member(room);
+      const onA = follow(connect(a, alice.token), room, '0');
+      const onB = follow(connect(b, bob.token), room, '0');
+      const both = [alice.username, bob.username];
+      await onA.until((f) => sameAs(both)(f.presence.at(-1)));
+      await onB.until((f) => sameAs(both)(f.presence.at(-1)));
+      for (const instance of [a, b]) {
+        const members = await trpcClient(instance.baseUrl, alice.token).rooms.members.query({ room });
+        expect(
+          members.users
+            .filter((user) => user.online)
+            .map((user) => user.username)
+            .sort(),
+        ).toEqual(both.sort());
+      }
+
+      // Typing on A shows on B; the post on A clears it on B.
+      const aliceOnA = trpcClient(a.baseUrl, alice.token);
+      await aliceOnA.rooms.typing.mutate({ room });
+      await onB.until((f) => sameAs([alice.username])(f.typing.at(-1)));
+      await aliceOnA.messages.post.mutate({ room, text: 'done typing' });
+      await onB.until((f) => f.messages.length === 1 && f.typing.at(-1)?.length === 0);
+
+      // A third instance's clean shutdown: its user goes offline on A within 5 s.
+      const c = await startInstance(database.url, TEST_REDIS_URL, prefix);
+      const carol = await member(room);
+      const carolOnC = wsTrpcClient(c.baseUrl, { token: carol.token });
+      follow(carolOnC, room, '0');
+      await onA.until((f) => f.presence.at(-1)?.includes(carol.username) === true);
+      const closing = performance.now();
+      await c.close();
+      carolOnC.close();
+      await onA.until((f) => f.presence.at(-1)?.includes(carol.username) === false, 5000);
+      await onB.until((f) => f.presence.at(-1)?.includes(carol.username) === false, 5000);
+      console.info(
+        `clean shutdown: its user offline on the other instances ${(performance.now() - closing).toFixed(0)} ms after close began`,
+      );
+    });
+
+    it("shows a SIGKILLed instance's users offline everywhere within 60 s", async () => {
+      const room = uniqueName('killed');
+      const alice = await member(room);
+      const dave = await member(room);
+      const onA = follow(connect(a, alice.token), room, '0');
+      const port = await freePort();
+      const killed = spawnServerProcess({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        RATE_LIMITS: 'off',
+      });
+      try {
+        const baseUrl = `http://127.0.0.1:${port}`;
+        await waitForHealth(killed, `${baseUrl}/healthz`);
+        const daveThere = wsTrpcClient(baseUrl, { token: dave.token, retryDelayMs: 60_000 });
+        clients.push(daveThere);
+        follow(daveThere, room, '0');
+        await onA.until((f) => sameAs([alice.username, dave.username])(f.presence.at(-1)));
+        const started = performance.now();
+        killed.child.kill('SIGKILL');
+        await killed.exited;
+        await onA.until((f) => sameAs([alice.username])(f.presence.at(-1)), 60_000);
+        console.info(
+          `SIGKILL: its user offline on the other instance after ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
+      } finally {
+        if (killed.child.exitCode === null) killed.child.kill('SIGKILL');
+      }
+    }, 90_000);
 
     it('keeps every client at 1..N exactly once while clients reconnect to a random instance', async () => {
       const room = uniqueName('churn');

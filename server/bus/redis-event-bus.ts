@@ -50,6 +50,12 @@ export class RedisEventBus implements EventBus {
   private readonly headCheck: NodeJS.Timeout;
   private readonly onMessage = (raw: string, channel: string) => this.receive(raw, channel);
   private outage = { publisher: false, subscriber: false };
+  /**
+   * Presence and typing lists from other instances are treated as notices: the shared trackers
+   * re-read the state from Redis (two instances' lists may cross on the way, and the later read
+   * is the true one). Without a handler they go to the listeners as they are.
+   */
+  private readonly stateHandlers: Partial<Record<'presence' | 'typing', (room: string) => void>> = {};
   private closed = false;
 
   constructor(private readonly options: RedisEventBusOptions) {
@@ -97,6 +103,29 @@ export class RedisEventBus implements EventBus {
     ]).finally(() => clearTimeout(timer));
   }
 
+  /** A connection for commands (shared presence, typing, rate limits); fails at once while Redis is away. */
+  get commands() {
+    return this.publisher;
+  }
+
+  get prefix(): string {
+    return this.options.prefix;
+  }
+
+  /** Hands this instance's listeners of `room` an event without publishing it. */
+  deliverLocally(room: string, event: RoomEvent): void {
+    this.sequencer.receive(room, event);
+  }
+
+  /** Rooms this instance has listeners in. */
+  localRooms(): string[] {
+    return this.sequencer.roomNames();
+  }
+
+  onRemoteState(type: 'presence' | 'typing', handler: (room: string) => void): void {
+    this.stateHandlers[type] = handler;
+  }
+
   publish(room: string, event: RoomEvent): void {
     this.sequencer.receive(room, event);
     if (this.closed || !this.publisher.isReady) return;
@@ -125,9 +154,22 @@ export class RedisEventBus implements EventBus {
     this.closed = true;
     clearInterval(this.headCheck);
     this.sequencer.close();
-    for (const client of [this.publisher, this.subscriber]) {
-      if (client.isOpen) client.destroy();
-    }
+    // Gracefully, so the last PUBLISHes (presence after a shutdown) go out; but never wait long.
+    await Promise.all(
+      [this.publisher, this.subscriber].map(async (client) => {
+        if (!client.isOpen) return;
+        if (client.isReady) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            client.close().catch(() => {}),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, 1000);
+            }),
+          ]).finally(() => clearTimeout(timer));
+        }
+        if (client.isOpen) client.destroy();
+      }),
+    );
   }
 
   private channel(room: string): string {
@@ -159,7 +201,10 @@ export class RedisEventBus implements EventBus {
       return;
     }
     if (envelope.o === this.id) return;
-    this.sequencer.receive(channel.slice(this.options.prefix.length + 'room:'.length), envelope.e);
+    const room = channel.slice(this.options.prefix.length + 'room:'.length);
+    const handler = envelope.e.type === 'message' ? undefined : this.stateHandlers[envelope.e.type];
+    if (handler) handler(room);
+    else this.sequencer.receive(room, envelope.e);
   }
 
   /** After the subscriber reconnects: (re)subscribe every room and fill what was missed meanwhile. */
