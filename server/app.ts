@@ -13,11 +13,12 @@ import { UpgradeClients } from './http/client-info.ts';
 import { sendError } from './http/errors.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRestApi } from './http/openapi.ts';
+import { redisRateLimitStore } from './http/redis-rate-limit-store.ts';
 import { isUpgrade, registerSecurity } from './http/security.ts';
 import { MAX_TRPC_PATH_LENGTH, registerTrpcHttpGuards } from './http/trpc-http.ts';
 import { registerWebApp } from './http/web.ts';
 import { PasswordGate } from './lib/password-gate.ts';
-import { createRateLimits } from './lib/rate-limiter.ts';
+import { createRateLimits, memoryStore, redisStore } from './lib/rate-limiter.ts';
 import { fastifyTrustProxy } from './lib/trust-proxy.ts';
 import { refuseInBatch } from './live/call-guard.ts';
 import { ConnectionRegistry } from './live/connections.ts';
@@ -117,15 +118,18 @@ export async function createApp(config: Config): Promise<App> {
     onConnectionError: (error) => server.log.warn({ err: error }, 'an idle PostgreSQL connection failed'),
     onRetry: (sqlState, attempt) => server.log.warn({ sqlState, attempt }, 'a post batch was retried'),
   });
-  const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
   const bus = await createBus(config, store, server);
+  // Shared mode counts every limit in Redis, so a budget spent on one instance is spent on all.
+  const shared = bus instanceof RedisEventBus ? bus : null;
+  const limitStore = shared ? redisStore(shared.commands, config.REDIS_PREFIX) : memoryStore;
+  const limits = config.RATE_LIMITS === 'on' ? createRateLimits(limitStore) : null;
   const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
   const deps: AppDeps = {
     store,
     bus,
     // Shared mode keeps presence and typing in Redis, so every instance shows the same.
-    presence: bus instanceof RedisEventBus ? new SharedPresence(bus, bus.commands) : new PresenceTracker(bus),
-    typing: bus instanceof RedisEventBus ? new SharedTyping(bus, bus.commands) : new TypingTracker(bus),
+    presence: shared ? new SharedPresence(shared, shared.commands) : new PresenceTracker(bus),
+    typing: shared ? new SharedTyping(shared, shared.commands) : new TypingTracker(bus),
     // Logs through `server`, made below; a listener can only throw once requests flow.
     messageWriter: new GroupCommitWriter(store.messages, bus, {
       onPublishError: (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
@@ -179,7 +183,11 @@ export async function createApp(config: Config): Promise<App> {
   server.addHook('onRequest', async (req) => {
     if (isUpgrade(req)) upgrades.remember(req);
   });
-  await registerSecurity(server, config);
+  await registerSecurity(
+    server,
+    config,
+    shared ? redisRateLimitStore(shared.commands, config.REDIS_PREFIX) : undefined,
+  );
   registerTrpcHttpGuards(server);
   registerUpgradeLimit(server, deps.connections);
   await server.register(websocket, {

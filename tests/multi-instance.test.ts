@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type App, createApp } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
-import { signUp, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
+import { rest, signUp, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
 import { joinRoom } from './support/fixtures.ts';
 import { type Follower, follow, range, seqs } from './support/live.ts';
 import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.ts';
@@ -27,7 +27,12 @@ interface Instance {
   close(): Promise<void>;
 }
 
-async function startInstance(databaseUrl: string, redisUrl: string, prefix: string): Promise<Instance> {
+async function startInstance(
+  databaseUrl: string,
+  redisUrl: string,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<Instance> {
   const config = parseConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -37,6 +42,7 @@ async function startInstance(databaseUrl: string, redisUrl: string, prefix: stri
     REDIS_PREFIX: prefix,
     // Many sign-ups from one IP; shared limits have their own test.
     RATE_LIMITS: 'off',
+    ...env,
   });
   const app = await createApp(config);
   await app.listen();
@@ -248,6 +254,61 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
         `multi-instance churn: 2 instances, ${subscribers.length} subscribers, ${reconnects} reconnects to a random instance, ${total} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
     }, 60_000);
+  });
+
+  describeRedis('sharing rate limits (RATE_LIMITS=on)', () => {
+    let database: TestDatabase;
+    let a: Instance;
+    let b: Instance;
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      const prefix = testRedisPrefix('limits');
+      a = await startInstance(database.url, TEST_REDIS_URL, prefix, { RATE_LIMITS: 'on' });
+      b = await startInstance(database.url, TEST_REDIS_URL, prefix, { RATE_LIMITS: 'on' });
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      await database?.drop();
+    });
+
+    it('a post budget spent on A is spent on B: 429 with Retry-After there too', async () => {
+      const room = uniqueName('limits');
+      const alice = await signUp(a.baseUrl);
+      await joinRoom(a.baseUrl, alice.token, room);
+      const onA = await Promise.all(
+        range(1, 30).map((n) =>
+          rest(a.baseUrl, 'POST', `/rooms/${room}/messages`, { token: alice.token, body: { text: `m${n}` } }),
+        ),
+      );
+      expect(onA.map((response) => response.status)).toEqual(range(1, 30).map(() => 200));
+      const onB = await rest(b.baseUrl, 'POST', `/rooms/${room}/messages`, { token: alice.token, body: { text: 'x' } });
+      expect(onB.status).toBe(429);
+      expect(Number(onB.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    });
+
+    it('the per-IP request ceiling counts requests to both instances once', async () => {
+      const first = await fetch(`${a.baseUrl}/api/trpc/rooms.list`);
+      const limit = Number(first.headers.get('x-ratelimit-limit'));
+      expect(limit).toBe(1200);
+      // Spend it over both instances, 50 at a time.
+      let sent = 1;
+      while (sent < limit) {
+        const batch = Math.min(50, limit - sent);
+        await Promise.all(
+          range(1, batch).map((n) =>
+            fetch(`${(n % 2 === 0 ? a : b).baseUrl}/api/trpc/rooms.list`).then((r) => r.text()),
+          ),
+        );
+        sent += batch;
+      }
+      for (const instance of [a, b]) {
+        const refused = await fetch(`${instance.baseUrl}/api/trpc/rooms.list`);
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+    });
   });
 
   describeRedis('when Redis fails mid-stream', () => {
