@@ -52,6 +52,8 @@ export interface App {
   deps: AppDeps;
   /** Starts listening; resolves to the address actually bound (PORT=0 picks a free port). */
   listen(): Promise<string>;
+  /** One housekeeping run now (the timer runs it every 10 minutes); false when another instance holds the lock. */
+  housekeep(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -160,11 +162,30 @@ export async function createApp(config: Config): Promise<App> {
   // First, so its response hook times every route registered below.
   registerMetrics(server, config, metrics);
 
-  const housekeeping = setInterval(() => {
+  if (shared) {
+    deps.connections.shareSessionClosures((sessionIds) => shared.publishControl({ endedSessions: sessionIds }));
+    shared.onControl((message) => {
+      const ended =
+        typeof message === 'object' && message !== null && 'endedSessions' in message ? message.endedSessions : null;
+      if (Array.isArray(ended)) {
+        deps.connections.closeLocalSessions(ended.filter((id): id is number => Number.isInteger(id)));
+      }
+    });
+  }
+
+  /** Deletes expired sessions and ends their channels; in shared mode on one instance per period. */
+  const housekeep = async (): Promise<boolean> => {
+    // The lock outlives the run and most of the period, so the next instance's timer finds it taken.
+    if (shared && !(await shared.tryLock('housekeeping', HOUSEKEEPING_INTERVAL_MS * 0.9))) return false;
     // Rate-limit windows expire by themselves (rate-limiter-flexible drops them).
-    store.sessions.deleteExpired(deps.now()).then(
-      (ended) => deps.connections.closeSessions(ended),
-      (error: unknown) => server.log.warn({ err: error }, 'could not delete expired sessions; trying again later'),
+    const ended = await store.sessions.deleteExpired(deps.now());
+    // In shared mode this also ends their channels on the other instances.
+    deps.connections.closeSessions(ended);
+    return true;
+  };
+  const housekeeping = setInterval(() => {
+    housekeep().catch((error: unknown) =>
+      server.log.warn({ err: error }, 'could not delete expired sessions; trying again later'),
     );
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
@@ -253,6 +274,7 @@ export async function createApp(config: Config): Promise<App> {
     server,
     deps,
     listen: () => server.listen({ port: config.PORT, host: config.HOST }),
+    housekeep,
     close: () => server.close(),
   };
 }

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type App, createApp } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
@@ -5,6 +6,7 @@ import { rest, signUp, trpcClient, uniqueName, wsTrpcClient } from './support/cl
 import { joinRoom } from './support/fixtures.ts';
 import { type Follower, follow, range, seqs } from './support/live.ts';
 import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.ts';
+import { openRawSocket, subscribeFrame } from './support/raw-socket.ts';
 import {
   describeRedis,
   type PrivateRedis,
@@ -194,6 +196,35 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
         if (killed.child.exitCode === null) killed.child.kill('SIGKILL');
       }
     }, 90_000);
+
+    it('ends a session everywhere: sign-out on A closes its socket on B (4401); housekeeping runs on one instance', async () => {
+      const room = uniqueName('sessions');
+      const alice = await member(room);
+      const onB = await openRawSocket(b.baseUrl, { token: alice.token });
+      onB.send(subscribeFrame(1, room));
+      await onB.until((socket) => socket.framesFor(1).length > 0);
+      expect((await rest(a.baseUrl, 'POST', '/auth/sign-out', { token: alice.token, body: {} })).status).toBe(200);
+      await onB.until((socket) => socket.closed !== null);
+      expect(onB.closed).toEqual({ code: 4401, reason: 'session ended' });
+
+      // An expired session: whichever instance's housekeeping wins the lock ends it on both.
+      const bob = await member(room);
+      const bobOnB = await openRawSocket(b.baseUrl, { token: bob.token });
+      bobOnB.send(subscribeFrame(1, room));
+      await bobOnB.until((socket) => socket.framesFor(1).length > 0);
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        await admin.query("update sessions set expires_at = now() - interval '1 second'");
+      } finally {
+        await admin.end();
+      }
+      await redisCommand(TEST_REDIS_URL, ['DEL', `${prefix}lock:housekeeping`]);
+      const ran = await Promise.all([a.app.housekeep(), b.app.housekeep(), a.app.housekeep()]);
+      expect(ran.filter(Boolean)).toHaveLength(1);
+      await bobOnB.until((socket) => socket.closed !== null);
+      expect(bobOnB.closed).toEqual({ code: 4401, reason: 'session ended' });
+    });
 
     it('keeps every client at 1..N exactly once while clients reconnect to a random instance', async () => {
       const room = uniqueName('churn');

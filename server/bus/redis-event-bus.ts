@@ -49,6 +49,7 @@ export class RedisEventBus implements EventBus {
   private readonly subscriber;
   private readonly headCheck: NodeJS.Timeout;
   private readonly onMessage = (raw: string, channel: string) => this.receive(raw, channel);
+  private readonly controlHandlers: ((message: unknown) => void)[] = [];
   private outage = { publisher: false, subscriber: false };
   /**
    * Presence and typing lists from other instances are treated as notices: the shared trackers
@@ -120,6 +121,49 @@ export class RedisEventBus implements EventBus {
   /** Rooms this instance has listeners in. */
   localRooms(): string[] {
     return this.sequencer.roomNames();
+  }
+
+  /**
+   * Instance-wide notices (ended sessions) on `<prefix>control`: `handler` gets every other
+   * instance's `publishControl` payload. At-most-once, like everything on pub/sub.
+   */
+  onControl(handler: (message: unknown) => void): void {
+    this.controlHandlers.push(handler);
+    if (this.controlHandlers.length === 1) {
+      this.subscriber
+        .subscribe(`${this.options.prefix}control`, (raw) => {
+          let envelope: { o: string; m: unknown };
+          try {
+            envelope = JSON.parse(raw) as { o: string; m: unknown };
+          } catch {
+            return;
+          }
+          if (envelope.o === this.id) return;
+          for (const each of this.controlHandlers) each(envelope.m);
+        })
+        .catch(() => {});
+    }
+  }
+
+  publishControl(message: unknown): void {
+    if (this.closed || !this.publisher.isReady) return;
+    this.publisher.publish(`${this.options.prefix}control`, JSON.stringify({ o: this.id, m: message })).catch(() => {});
+  }
+
+  /**
+   * Takes a lock for `ms` (SET NX PX): true when this instance got it. Used so that one instance at a
+   * time runs housekeeping. While Redis is unreachable nobody gets it, and the work waits.
+   */
+  async tryLock(name: string, ms: number): Promise<boolean> {
+    const reply = await this.publisher.sendCommand([
+      'SET',
+      `${this.options.prefix}lock:${name}`,
+      this.id,
+      'NX',
+      'PX',
+      String(ms),
+    ]);
+    return String(reply) === 'OK';
   }
 
   onRemoteState(type: 'presence' | 'typing', handler: (room: string) => void): void {
