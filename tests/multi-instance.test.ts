@@ -342,6 +342,106 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
     });
   });
 
+  describeRedis('when an instance is killed mid-load', () => {
+    let database: TestDatabase;
+    let a: Instance;
+    const prefix = testRedisPrefix('kill');
+    const clients: { close(): void }[] = [];
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      a = await startInstance(database.url, TEST_REDIS_URL, prefix);
+    });
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await a?.close();
+      await database?.drop();
+    });
+
+    it('loses no acknowledged message, and its clients resume on the other instance without gaps or duplicates', async () => {
+      const port = await freePort();
+      const killed = spawnServerProcess({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        RATE_LIMITS: 'off',
+      });
+      try {
+        const k: Pick<Instance, 'baseUrl'> = { baseUrl: `http://127.0.0.1:${port}` };
+        await waitForHealth(killed, `${k.baseUrl}/healthz`);
+        const room = uniqueName('kill');
+        const users = await Promise.all(
+          range(1, 6).map(async () => {
+            const user = await signUp(a.baseUrl);
+            await joinRoom(a.baseUrl, user.token, room);
+            return user;
+          }),
+        );
+        const watchers = users.slice(2).map((user, index) => {
+          const instance = index < 3 ? k : a;
+          const live = wsTrpcClient(instance.baseUrl, { token: user.token });
+          clients.push(live);
+          return { user, onKilled: instance === k, live, follower: follow(live, room, '0'), received: [] as number[] };
+        });
+        for (const watcher of watchers) await watcher.follower.until((f) => f.presence.length > 0);
+
+        const acknowledged: number[] = [];
+        let alive = true;
+        const posters = users.slice(0, 2).map(async (user, index) => {
+          const onA = trpcClient(a.baseUrl, user.token);
+          const onK = trpcClient(k.baseUrl, user.token);
+          for (let n = 1; n <= 100; n += 1) {
+            const target = alive && Math.random() < 0.5 ? onK : onA;
+            try {
+              const { message } = await target.messages.post.mutate({ room, text: `p${index}-${n}` });
+              acknowledged.push(message.seq);
+            } catch {
+              // The killed instance: unacknowledged, so the poster may post again elsewhere.
+            }
+            if (n === 40 && index === 0) {
+              killed.child.kill('SIGKILL');
+              alive = false;
+              // Its clients reconnect to A and resume from the last event id they hold.
+              for (const watcher of watchers.filter((each) => each.onKilled)) {
+                const lastId = watcher.follower.ids.at(-1) ?? '0';
+                watcher.follower.unsubscribe();
+                watcher.received.push(...seqs(watcher.follower));
+                watcher.live.close();
+                watcher.live = wsTrpcClient(a.baseUrl, { token: watcher.user.token });
+                clients.push(watcher.live);
+                watcher.follower = follow(watcher.live, room, lastId);
+              }
+            }
+          }
+        });
+        await Promise.all(posters);
+        await killed.exited;
+
+        // Joining again is harmless and answers the room's summary, head included.
+        const last = (await joinRoom(a.baseUrl, users[0]?.token ?? '', room)).room.lastSeq;
+        expect(last).toBeGreaterThanOrEqual(acknowledged.length);
+        for (const watcher of watchers) {
+          await watcher.follower.until((f) => watcher.received.length + f.messages.length >= last, 20_000);
+        }
+        await sleep(200);
+        for (const watcher of watchers) {
+          const all = [...watcher.received, ...seqs(watcher.follower)];
+          expect(all).toEqual(range(1, last));
+        }
+        // Every acknowledged message is stored (and so was delivered above).
+        expect(new Set(acknowledged).size).toBe(acknowledged.length);
+        expect(Math.max(...acknowledged)).toBeLessThanOrEqual(last);
+        console.info(
+          `kill -9 mid-load: ${acknowledged.length} acknowledged posts, ${last} stored, ${watchers.length} subscribers (3 moved from the killed instance) all saw 1..${last}`,
+        );
+      } finally {
+        if (killed.child.exitCode === null) killed.child.kill('SIGKILL');
+      }
+    }, 60_000);
+  });
+
   describeRedis('when Redis fails mid-stream', () => {
     let database: TestDatabase;
     let redis: PrivateRedis;
