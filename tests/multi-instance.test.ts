@@ -116,7 +116,26 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
       expect(seqs(onB)).toEqual(range(1, total));
       expect(seqs(onA)).toEqual(range(1, total));
       expect(onB.errors).toEqual([]);
-      console.info(`cross-instance: first message A→B in ${firstMs.toFixed(1)} ms; ${total} mixed posts in order`);
+
+      // Latency, for the report only (no assertion on timings): one post at a time on A, from the
+      // call to its arrival at a subscriber on A (same instance) and on B (through Redis).
+      const samples = 100;
+      const sent: number[] = [];
+      for (let n = 1; n <= samples; n += 1) {
+        sent.push(performance.now());
+        await onAClient.messages.post.mutate({ room, text: `latency ${n}` });
+      }
+      await onB.until((f) => f.messages.length >= total + samples);
+      await onA.until((f) => f.messages.length >= total + samples);
+      const percentiles = (follower: Follower) => {
+        const latencies = sent.map((at, index) => (follower.arrivals[total + index] ?? at) - at).sort((x, y) => x - y);
+        const at = (q: number) =>
+          latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
+        return `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`;
+      };
+      console.info(
+        `cross-instance: first message A→B in ${firstMs.toFixed(1)} ms; ${total} mixed posts in order; post on A → subscriber on A: ${percentiles(onA)}; → subscriber on B: ${percentiles(onB)} (${samples} sequential posts, includes the commit)`,
+      );
     });
 
     const sameAs = (expected: string[]) => (list: string[] | undefined) =>
