@@ -1,6 +1,8 @@
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type App, createApp } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
+import { describeBrowser, launchBrowser, messageTexts, openRoom, POLL, signedInContext } from './support/browser.ts';
 import { signUp, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
 import { joinRoom } from './support/fixtures.ts';
 import { follow, range, seqs } from './support/live.ts';
@@ -86,6 +88,62 @@ describePostgres('two instances behind nginx (deploy/nginx.conf)', () => {
           expect(follower.errors).toEqual([]);
         }
         console.info(`nginx: WebSockets per instance ${sockets.join(' / ')}; ${total} posts reached all 4 subscribers`);
+      });
+
+      describeBrowser('in Chromium', () => {
+        let browser: Browser;
+        beforeAll(async () => {
+          browser = await launchBrowser();
+        });
+        afterAll(async () => {
+          await browser?.close();
+        });
+
+        const socketCounts = () => apps.map((app) => app.server.websocketServer.clients.size);
+
+        it('runs the main flow: sign up, join, send, and receive in a second browser on the other instance', async () => {
+          const room = uniqueName('web').toLowerCase();
+          const alice = await signedInContext(browser, nginx.baseUrl, { username: uniqueName('alice') });
+          const bob = await signedInContext(browser, nginx.baseUrl, { username: uniqueName('bob') });
+          // Only this test's two pages hold sockets from here on.
+          for (const client of clients.splice(0)) client.close();
+          const total = () => socketCounts().reduce((sum, count) => sum + count, 0);
+          await expect.poll(total, POLL).toBe(0);
+          const alicePage = await alice.context.newPage();
+          await openRoom(alicePage, nginx.baseUrl, room);
+          await expect.poll(total, POLL).toBe(1);
+          const aliceOn = socketCounts().indexOf(1);
+
+          // Round robin also serves the pages' other requests, so Bob's socket may land on Alice's
+          // instance: reload until it is on the other one.
+          const bobPage = await bob.context.newPage();
+          await openRoom(bobPage, nginx.baseUrl, room);
+          let bobOn = -1;
+          for (let attempt = 0; attempt < 10; attempt += 1) {
+            await expect.poll(total, POLL).toBe(2);
+            bobOn = socketCounts()[1 - aliceOn] === 1 ? 1 - aliceOn : aliceOn;
+            if (bobOn !== aliceOn) break;
+            await bobPage.reload();
+            await expect.poll(() => bobPage.getByRole('status').textContent(), POLL).toBe('Live');
+          }
+          expect(bobOn).toBe(1 - aliceOn);
+
+          for (const page of [alicePage, bobPage]) {
+            await expect
+              .poll(() => page.getByRole('list', { name: 'Members' }).locator('.member--online').count(), POLL)
+              .toBe(2);
+          }
+          const aliceBox = alicePage.getByRole('textbox', { name: 'Message', exact: true });
+          await aliceBox.pressSequentially('hello across instances');
+          await bobPage.getByText(`${alice.user.username} is typing…`).waitFor();
+          await aliceBox.press('Enter');
+          await expect.poll(() => messageTexts(bobPage), POLL).toEqual(['hello across instances']);
+          await expect.poll(() => messageTexts(alicePage), POLL).toEqual(['hello across instances']);
+          expect(alice.console.errors).toEqual([]);
+          expect(bob.console.errors).toEqual([]);
+          await alice.context.close();
+          await bob.context.close();
+        });
       });
     });
   });
