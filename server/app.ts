@@ -91,6 +91,7 @@ function roomFeed(store: Store): RoomFeed {
       const row = await find(name);
       return row ? store.rooms.lastSeq(row.id) : 0;
     },
+    heads: (names) => store.rooms.lastSeqs(names),
     after: async (name, after, limit) => {
       const row = await find(name);
       return row ? store.messages.list(row, { after, limit }) : { messages: [], hasMore: false };

@@ -24,6 +24,7 @@ function setup(committed: number, options: { gapHoldMs?: number } = {}) {
   const database = { head: committed, reads: 0 };
   const feed: RoomFeed = {
     head: async () => database.head,
+    heads: async (rooms) => new Map(rooms.map((room) => [room, database.head])),
     after: async (_room, after, limit) => {
       database.reads += 1;
       const messages = [];
@@ -87,13 +88,17 @@ describe('RoomSequencer', () => {
     const { sequencer, database, received } = setup(5);
     await sequencer.ready('r');
     database.head = 8;
-    await sequencer.catchUp('r');
+    await sequencer.catchUpAll();
     expect(received).toEqual([6, 7, 8]);
   });
 
   it('reads the head once subscribed and starts after it, holding what arrived before', async () => {
     const database = { head: 10 };
-    const feed: RoomFeed = { head: async () => database.head, after: async () => ({ messages: [], hasMore: false }) };
+    const feed: RoomFeed = {
+      head: async () => database.head,
+      heads: async () => new Map(),
+      after: async () => ({ messages: [], hasMore: false }),
+    };
     const sequencer = new RoomSequencer(feed);
     let subscribed = () => {};
     const received: number[] = [];

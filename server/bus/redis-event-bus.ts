@@ -261,10 +261,8 @@ export class RedisEventBus implements EventBus {
   }
 
   private catchUpAll(): void {
-    for (const room of this.sequencer.roomNames()) {
-      this.sequencer.catchUp(room).catch((error: unknown) => {
-        this.options.log?.warn({ err: error, room }, 'live events: the head check could not read the room');
-      });
-    }
+    this.sequencer.catchUpAll().catch((error: unknown) => {
+      this.options.log?.warn({ err: error }, 'live events: the head check could not read the rooms');
+    });
   }
 }

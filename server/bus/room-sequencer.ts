@@ -5,6 +5,8 @@ import type { RoomEvent, RoomEventListener } from './event-bus.ts';
 export interface RoomFeed {
   /** The seq of the room's newest message (0 before the first, or for an unknown room). */
   head(room: string): Promise<number>;
+  /** The heads of many rooms in one query (unknown rooms left out): the periodic head check. */
+  heads(rooms: readonly string[]): Promise<Map<string, number>>;
   /** Up to `limit` messages after seq `after`, ascending. */
   after(room: string, after: number, limit: number): Promise<{ messages: MessageDto[]; hasMore: boolean }>;
 }
@@ -139,14 +141,29 @@ export class RoomSequencer {
     this.scheduleFill(room, state, this.gapHoldMs);
   }
 
-  /** Reads the room's head and delivers anything newer than the cursor (after a bus outage). */
-  async catchUp(room: string): Promise<void> {
-    const state = this.rooms.get(room);
-    if (!state || state.cursor === null) return;
-    const head = await this.feed.head(room);
-    if (this.rooms.get(room) !== state) return;
-    state.known = Math.max(state.known, head);
-    if (state.known > state.cursor) await this.fill(room, state);
+  /**
+   * Reads every subscribed room's head in one query and delivers anything newer than the cursors:
+   * after a bus outage, and periodically for PUBLISHes lost on the publishers' side.
+   */
+  async catchUpAll(): Promise<void> {
+    const names = [...this.rooms.keys()];
+    if (names.length === 0) return;
+    const heads = await this.feed.heads(names);
+    const fills: Promise<void>[] = [];
+    for (const [room, head] of heads) {
+      const state = this.rooms.get(room);
+      if (!state || state.cursor === null) continue;
+      state.known = Math.max(state.known, head);
+      if (state.known > state.cursor) {
+        fills.push(
+          this.fill(room, state).catch((error: unknown) => {
+            this.options.onError?.(error, room);
+            if (this.rooms.get(room) === state) this.scheduleFill(room, state, this.retryMs);
+          }),
+        );
+      }
+    }
+    await Promise.all(fills);
   }
 
   close(): void {

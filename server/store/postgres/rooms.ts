@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
 import { RoomLimitError } from '../errors.ts';
 import { type MemberKey, type RoomActivityKey, toKeysetPage } from '../keyset-page.ts';
@@ -145,6 +145,17 @@ export function pgRoomStore(db: PgDb): RoomStore {
         const [row] = await lastSeq.execute({ roomId });
         if (!row) throw new Error(`room ${roomId} not found`);
         return row.lastSeq;
+      }),
+    lastSeqs: (names) =>
+      guarded(async () => {
+        const heads = new Map<string, number>();
+        if (names.length === 0) return heads;
+        const rows = await db
+          .select({ name: rooms.name, lastSeq: rooms.lastSeq })
+          .from(rooms)
+          .where(inArray(rooms.name, [...names]));
+        for (const row of rows) heads.set(row.name, row.lastSeq);
+        return heads;
       }),
   };
 }
