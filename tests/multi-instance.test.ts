@@ -245,6 +245,27 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
       expect(bobOnB.closed).toEqual({ code: 4401, reason: 'session ended' });
     });
 
+    it('delivers a message whose PUBLISH never happened, within seconds, by the head check', async () => {
+      const room = uniqueName('quiet');
+      const alice = await member(room);
+      const onB = follow(connect(b, alice.token), room, '0');
+      await onB.until((f) => f.presence.length > 0);
+      // Stored on A behind the bus's back, as if its PUBLISH had been lost, in a room where nothing else happens.
+      const row = await a.app.deps.store.rooms.find(room);
+      if (!row) throw new Error('no room');
+      const started = performance.now();
+      await a.app.deps.store.messages.insertOne({
+        room: row,
+        author: { id: 1, username: alice.username },
+        text: 'never published',
+        clientId: null,
+        now: new Date(),
+      });
+      await onB.until((f) => f.messages.length === 1, 10_000);
+      expect(seqs(onB)).toEqual([1]);
+      console.info(`head check: an unpublished message reached B after ${(performance.now() - started).toFixed(0)} ms`);
+    });
+
     it('keeps every client at 1..N exactly once while clients reconnect to a random instance', async () => {
       const room = uniqueName('churn');
       const instances = [a, b];
