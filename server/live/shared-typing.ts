@@ -48,7 +48,13 @@ export class SharedTyping implements Typing {
     const users = this.refreshed.get(room);
     users?.delete(username);
     if (users?.size === 0) this.refreshed.delete(room);
-    this.change(room, ['ZREM', this.key(room), username], true);
+    // Every post clears its author: only a removal that happened is worth a read and a PUBLISH.
+    this.redis
+      .sendCommand(['ZREM', this.key(room), username])
+      .then((removed) => {
+        if (Number(removed) > 0) return this.show(room, true);
+      })
+      .catch(() => {});
   }
 
   close(): void {
