@@ -534,6 +534,36 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
       return catchUpMs;
     }
 
+    it('with RATE_LIMITS=on and Redis down, sign-up, sign-in and posting work, limited per instance', async () => {
+      const limited = await startInstance(database.url, redis.url, testRedisPrefix('down-limits'), {
+        RATE_LIMITS: 'on',
+      });
+      try {
+        await redis.stop();
+        const alice = await signUp(limited.baseUrl);
+        const signIn = await rest(limited.baseUrl, 'POST', '/auth/sign-in', {
+          body: { username: alice.username, password: alice.password },
+        });
+        expect(signIn.status).toBe(200);
+        const room = uniqueName('down');
+        await joinRoom(limited.baseUrl, alice.token, room);
+        const statuses = [];
+        for (const n of range(1, 31)) {
+          const response = await rest(limited.baseUrl, 'POST', `/rooms/${room}/messages`, {
+            token: alice.token,
+            body: { text: `m${n}` },
+          });
+          statuses.push(response.status);
+        }
+        // The same rule, counted in this instance's memory meanwhile: a burst of 30, then 429.
+        expect(statuses.slice(0, 30)).toEqual(range(1, 30).map(() => 200));
+        expect(statuses[30]).toBe(429);
+      } finally {
+        await redis.start();
+        await limited.close();
+      }
+    }, 30_000);
+
     it('fills what a killed pub/sub connection missed (CLIENT KILL TYPE pubsub)', async () => {
       const catchUpMs = await streamThrough(async () => {
         const killed = await redisCommand(redis.url, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
