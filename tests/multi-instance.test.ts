@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
 import { rest, signUp, trpcClient, uniqueName, wsTrpcClient } from './support/clients.ts';
@@ -563,6 +563,41 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
         await limited.close();
       }
     }, 30_000);
+
+    it('starts while Redis is away, serves from the database, and joins in once Redis is back', async () => {
+      await redis.stop();
+      let late: Instance | undefined;
+      try {
+        const started = performance.now();
+        late = await startInstance(database.url, redis.url, testRedisPrefix('failures'));
+        const startMs = performance.now() - started;
+        const alice = await signUp(late.baseUrl);
+        const room = uniqueName('late');
+        await joinRoom(late.baseUrl, alice.token, room);
+        const onLate = follow(wsTrpcClient(late.baseUrl, { token: alice.token }), room, '0');
+        await onLate.until((f) => f.presence.length > 0);
+        await trpcClient(late.baseUrl, alice.token).messages.post.mutate({ room, text: 'while Redis is away' });
+        await onLate.until((f) => f.messages.length === 1);
+        await redis.start();
+        const onB = follow(wsTrpcClient(b.baseUrl, { token: alice.token }), room, '0');
+        await onB.until((f) => f.messages.length === 1);
+        // Once the late instance's connections are up, its posts reach B live.
+        await vi.waitFor(
+          async () => {
+            await trpcClient(late?.baseUrl ?? '', alice.token).messages.post.mutate({ room, text: 'probe' });
+            expect(onB.messages.length).toBeGreaterThanOrEqual(2);
+          },
+          { timeout: 15_000, interval: 500 },
+        );
+        await sleep(200);
+        const expected = range(1, onB.messages.at(-1)?.seq ?? 0);
+        expect(seqs(onB)).toEqual(expected);
+        console.info(`started without Redis in ${startMs.toFixed(0)} ms; joined in once Redis was back`);
+      } finally {
+        await redis.start();
+        await late?.close();
+      }
+    }, 40_000);
 
     it('fills what a killed pub/sub connection missed (CLIENT KILL TYPE pubsub)', async () => {
       const catchUpMs = await streamThrough(async () => {
