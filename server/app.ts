@@ -3,7 +3,9 @@ import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { MAX_BATCH_SIZE } from '../shared/rules.ts';
-import { InProcessEventBus } from './bus/event-bus.ts';
+import { type EventBus, InProcessEventBus } from './bus/event-bus.ts';
+import { RedisEventBus } from './bus/redis-event-bus.ts';
+import type { RoomFeed } from './bus/room-sequencer.ts';
 import type { Config } from './config.ts';
 import { type AppDeps, createContextFactory } from './context.ts';
 import { clientErrorOptions } from './http/client-errors.ts';
@@ -11,17 +13,20 @@ import { UpgradeClients } from './http/client-info.ts';
 import { sendError } from './http/errors.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRestApi } from './http/openapi.ts';
+import { redisRateLimitStore } from './http/redis-rate-limit-store.ts';
 import { isUpgrade, registerSecurity } from './http/security.ts';
 import { MAX_TRPC_PATH_LENGTH, registerTrpcHttpGuards } from './http/trpc-http.ts';
 import { registerWebApp } from './http/web.ts';
 import { PasswordGate } from './lib/password-gate.ts';
-import { createRateLimits } from './lib/rate-limiter.ts';
+import { createRateLimits, memoryStore, redisStore } from './lib/rate-limiter.ts';
 import { fastifyTrustProxy } from './lib/trust-proxy.ts';
 import { refuseInBatch } from './live/call-guard.ts';
 import { ConnectionRegistry } from './live/connections.ts';
 import { liveSettings } from './live/live-settings.ts';
 import { PresenceTracker } from './live/presence.ts';
 import { RoomBroadcaster } from './live/room-broadcaster.ts';
+import { SharedPresence } from './live/shared-presence.ts';
+import { SharedTyping } from './live/shared-typing.ts';
 import { handleSocketError, isClientSocketError } from './live/socket-errors.ts';
 import { createWireEncoder } from './live/trpc-wire.ts';
 import { TypingTracker } from './live/typing.ts';
@@ -31,6 +36,7 @@ import { registerMetrics } from './metrics/metrics-route.ts';
 import { type AppRouter, appRouter } from './routers/app-router.ts';
 import { createStore } from './store/create-store.ts';
 import { GroupCommitWriter } from './store/group-commit.ts';
+import type { RoomRow, Store } from './store/store.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Incoming WebSocket frames above this close the connection (ws answers with code 1009). */
@@ -46,6 +52,8 @@ export interface App {
   deps: AppDeps;
   /** Starts listening; resolves to the address actually bound (PORT=0 picks a free port). */
   listen(): Promise<string>;
+  /** One housekeeping run now (the timer runs it every 10 minutes); false when another instance holds the lock. */
+  housekeep(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -67,6 +75,44 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
   };
 }
 
+/** The database as the Redis bus reads it to fill gaps; rooms are never deleted, so their rows are cached. */
+function roomFeed(store: Store): RoomFeed {
+  const rows = new Map<string, RoomRow>();
+  const find = async (name: string) => {
+    let row = rows.get(name);
+    if (!row) {
+      row = await store.rooms.find(name);
+      if (row) rows.set(name, row);
+    }
+    return row;
+  };
+  return {
+    head: async (name) => {
+      const row = await find(name);
+      return row ? store.rooms.lastSeq(row.id) : 0;
+    },
+    heads: (names) => store.rooms.lastSeqs(names),
+    after: async (name, after, limit) => {
+      const row = await find(name);
+      return row ? store.messages.list(row, { after, limit }) : { messages: [], hasMore: false };
+    },
+  };
+}
+
+/** Shared mode (REDIS_URL) carries live events over Redis; otherwise they stay in this process. */
+async function createBus(config: Config, store: Store, server: FastifyInstance): Promise<EventBus> {
+  if (config.REDIS_URL === undefined) return new InProcessEventBus();
+  const bus = new RedisEventBus({
+    url: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    feed: roomFeed(store),
+    log: server.log,
+  });
+  // Not fatal: while Redis is away the instance serves from the database and keeps retrying.
+  await bus.connect();
+  return bus;
+}
+
 /** Builds the whole server: database, event bus, timers and HTTP routes. Nothing runs at import. */
 export async function createApp(config: Config): Promise<App> {
   // Made first (it has no side effects) so the store's callbacks can log through it.
@@ -76,14 +122,18 @@ export async function createApp(config: Config): Promise<App> {
     onRetry: (sqlState, attempt) => server.log.warn({ sqlState, attempt }, 'a post batch was retried'),
   });
   server.log.info({ database: store.description }, 'database ready');
-  const limits = config.RATE_LIMITS === 'on' ? createRateLimits() : null;
-  const bus = new InProcessEventBus();
+  const bus = await createBus(config, store, server);
+  // Shared mode counts every limit in Redis, so a budget spent on one instance is spent on all.
+  const shared = bus instanceof RedisEventBus ? bus : null;
+  const limitStore = shared ? redisStore(shared.commands, config.REDIS_PREFIX) : memoryStore;
+  const limits = config.RATE_LIMITS === 'on' ? createRateLimits(limitStore) : null;
   const metrics = config.METRICS === 'on' ? createMetrics() : disabledMetrics;
   const deps: AppDeps = {
     store,
     bus,
-    presence: new PresenceTracker(bus),
-    typing: new TypingTracker(bus),
+    // Shared mode keeps presence and typing in Redis, so every instance shows the same.
+    presence: shared ? new SharedPresence(shared, shared.commands) : new PresenceTracker(bus),
+    typing: shared ? new SharedTyping(shared, shared.commands) : new TypingTracker(bus),
     // Logs through `server`, made below; a listener can only throw once requests flow.
     messageWriter: new GroupCommitWriter(store.messages, bus, {
       onPublishError: (error) => server.log.error({ err: error }, 'a live listener failed on a new message'),
@@ -114,19 +164,39 @@ export async function createApp(config: Config): Promise<App> {
   // First, so its response hook times every route registered below.
   registerMetrics(server, config, metrics);
 
-  const housekeeping = setInterval(() => {
+  if (shared) {
+    deps.connections.shareSessionClosures((sessionIds) => shared.publishControl({ endedSessions: sessionIds }));
+    shared.onControl((message) => {
+      const ended =
+        typeof message === 'object' && message !== null && 'endedSessions' in message ? message.endedSessions : null;
+      if (Array.isArray(ended)) {
+        deps.connections.closeLocalSessions(ended.filter((id): id is number => Number.isInteger(id)));
+      }
+    });
+  }
+
+  /** Deletes expired sessions and ends their channels; in shared mode on one instance per period. */
+  const housekeep = async (): Promise<boolean> => {
+    // The lock outlives the run and most of the period, so the next instance's timer finds it taken.
+    if (shared && !(await shared.tryLock('housekeeping', HOUSEKEEPING_INTERVAL_MS * 0.9))) return false;
     // Rate-limit windows expire by themselves (rate-limiter-flexible drops them).
-    store.sessions.deleteExpired(deps.now()).then(
-      (ended) => deps.connections.closeSessions(ended),
-      (error: unknown) => server.log.warn({ err: error }, 'could not delete expired sessions; trying again later'),
+    const ended = await store.sessions.deleteExpired(deps.now());
+    // In shared mode this also ends their channels on the other instances.
+    deps.connections.closeSessions(ended);
+    return true;
+  };
+  const housekeeping = setInterval(() => {
+    housekeep().catch((error: unknown) =>
+      server.log.warn({ err: error }, 'could not delete expired sessions; trying again later'),
     );
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 
   server.addHook('onClose', async () => {
     clearInterval(housekeeping);
-    deps.typing.close();
-    deps.presence.close();
+    await deps.typing.close();
+    // Before the bus closes: in shared mode this removes our presence entries and tells the others.
+    await deps.presence.close();
     await deps.bus.close();
     await store.close();
   });
@@ -136,7 +206,11 @@ export async function createApp(config: Config): Promise<App> {
   server.addHook('onRequest', async (req) => {
     if (isUpgrade(req)) upgrades.remember(req);
   });
-  await registerSecurity(server, config);
+  await registerSecurity(
+    server,
+    config,
+    shared ? redisRateLimitStore(shared.commands, config.REDIS_PREFIX) : undefined,
+  );
   registerTrpcHttpGuards(server);
   registerUpgradeLimit(server, deps.connections);
   await server.register(websocket, {
@@ -202,6 +276,7 @@ export async function createApp(config: Config): Promise<App> {
     server,
     deps,
     listen: () => server.listen({ port: config.PORT, host: config.HOST }),
+    housekeep,
     close: () => server.close(),
   };
 }

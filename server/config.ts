@@ -31,6 +31,21 @@ const configFields = z.object({
   /** PostgreSQL connections per server process. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   // --- end of database
+  // --- Shared mode (issue 11; docs/deployment.md). REDIS_URL lets several instances on one
+  // PostgreSQL database serve the same rooms: live events, presence, typing and rate limits go
+  // through Redis. Without it, one instance runs with everything in its own memory.
+  REDIS_URL: z
+    .string()
+    // Never echo the value: it may hold a password.
+    .refine(isRedisUrl, 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379')
+    .optional(),
+  /** Prefix of every Redis key and channel, so several deployments (or test files) can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9:_.-]+$/, 'may hold only letters, digits and : _ . -')
+    .default('atlas:'),
+  // --- end of shared mode
   RATE_LIMITS: onOff.default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Extra origins (besides the server's own) allowed to send cookie-authenticated mutations. */
@@ -103,6 +118,12 @@ const configFields = z.object({
 
 export const DEFAULT_DATABASE_PATH = './data/atlas-chat.db';
 
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const { protocol, hostname } = new URL(value);
+  return (protocol === 'redis:' || protocol === 'rediss:') && hostname !== '';
+}
+
 function isPostgresUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const { protocol, hostname, pathname } = new URL(value);
@@ -115,6 +136,12 @@ export const configSchema = configFields
     path: ['DATABASE_URL'],
     message:
       'DATABASE_URL and DATABASE_PATH are both set: DATABASE_URL selects PostgreSQL and DATABASE_PATH selects SQLite, so set only one',
+    when: () => true,
+  })
+  .refine((config) => config.REDIS_URL === undefined || config.DATABASE_URL !== undefined, {
+    path: ['REDIS_URL'],
+    message:
+      'REDIS_URL is set but DATABASE_URL is not: shared mode needs PostgreSQL (DATABASE_URL), since SQLite (DATABASE_PATH) is one process on one host',
     when: () => true,
   })
   .transform((config) => ({ ...config, DATABASE_PATH: config.DATABASE_PATH ?? DEFAULT_DATABASE_PATH }));

@@ -13,9 +13,9 @@ import type { RateLimits } from './lib/rate-limiter.ts';
 import { hashSessionToken, parseAuthorization, sessionCookieName } from './lib/session-token.ts';
 import type { ConnectionRegistry } from './live/connections.ts';
 import type { LiveConnection } from './live/live-connection.ts';
-import type { PresenceTracker } from './live/presence.ts';
+import type { Presence } from './live/presence.ts';
 import type { RoomBroadcaster } from './live/room-broadcaster.ts';
-import type { TypingTracker } from './live/typing.ts';
+import type { Typing } from './live/typing.ts';
 import type { Metrics, Transport } from './metrics/metrics.ts';
 import { StoreUnavailableError } from './store/errors.ts';
 import type { GroupCommitWriter } from './store/group-commit.ts';
@@ -26,8 +26,8 @@ export interface AppDeps {
   /** SQLite or PostgreSQL, behind one async interface (decision 017). */
   store: Store;
   bus: EventBus;
-  presence: PresenceTracker;
-  typing: TypingTracker;
+  presence: Presence;
+  typing: Typing;
   /** Group-commits posts; the only path that inserts messages. */
   messageWriter: GroupCommitWriter;
   broadcaster: RoomBroadcaster;

@@ -205,6 +205,45 @@ describe('database configuration', () => {
     },
   );
 
+  it('turns on shared mode with REDIS_URL on PostgreSQL, with a configurable key prefix', () => {
+    expect(parseConfig({}).REDIS_URL).toBeUndefined();
+    expect(parseConfig({}).REDIS_PREFIX).toBe('atlas:');
+    const blank = parseConfig({ DATABASE_URL: 'postgres://db/atlas', REDIS_URL: ' ', REDIS_PREFIX: '' });
+    expect(blank.REDIS_URL).toBeUndefined();
+    expect(blank.REDIS_PREFIX).toBe('atlas:');
+    expect(
+      parseConfig({
+        DATABASE_URL: 'postgres://db/atlas',
+        REDIS_URL: 'redis://:pw@cache:6380/2',
+        REDIS_PREFIX: 'chat-1:',
+      }),
+    ).toMatchObject({ REDIS_URL: 'redis://:pw@cache:6380/2', REDIS_PREFIX: 'chat-1:' });
+  });
+
+  it('refuses REDIS_URL with SQLite, naming both, alongside other problems', () => {
+    for (const env of [{ REDIS_URL: 'redis://cache:6379' }, { REDIS_URL: 'redis://cache', DATABASE_PATH: './c.db' }]) {
+      const error = configError({ ...env, PORT: 'abc' });
+      expect(error.problems).toHaveLength(2);
+      expect(error.problems.some((problem) => problem.startsWith('PORT'))).toBe(true);
+      const redis = error.problems.find((problem) => problem.startsWith('REDIS_URL'));
+      expect(redis).toContain('DATABASE_URL');
+      expect(redis).toContain('SQLite');
+    }
+  });
+
+  it('rejects a bad REDIS_URL and REDIS_PREFIX without echoing the URL', () => {
+    const error = configError({
+      DATABASE_URL: 'postgres://db/atlas',
+      REDIS_URL: 'http://user:hunter2@cache',
+      REDIS_PREFIX: 'has space',
+    });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/),
+      expect.stringMatching(/^REDIS_PREFIX: /),
+    ]);
+    expect(error.message).not.toContain('hunter2');
+  });
+
   it('never echoes a password from a bad DATABASE_URL', () => {
     expect(configError({ DATABASE_URL: 'mysql://atlas:hunter2@db/atlas' }).message).not.toContain('hunter2');
   });

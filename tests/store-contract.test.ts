@@ -197,6 +197,12 @@ describeEachBackend('Store contract', () => {
       message: { id: 4, seq: 3 },
     });
     expect(await store.rooms.lastSeq(general.id)).toBe(3);
+    const heads = await store.rooms.lastSeqs(['general', 'random', 'nowhere']);
+    expect([...heads.entries()].sort()).toEqual([
+      ['general', 3],
+      ['random', 1],
+    ]);
+    expect((await store.rooms.lastSeqs([])).size).toBe(0);
   });
 
   test('messages: any text round-trips exactly, alone and in a batch', async ({ store }) => {

@@ -17,6 +17,11 @@ export interface EventBus {
   publish(room: string, event: RoomEvent): void;
   /** Returns the function that unsubscribes. */
   subscribe(room: string, listener: RoomEventListener): () => void;
+  /**
+   * Resolves once a subscription to `room` made before the call receives every message committed
+   * after it resolves (Redis: the room's channel is subscribed). Read the database only then.
+   */
+  ready(room: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,10 @@ export class InProcessEventBus implements EventBus {
       roomListeners.delete(listener);
       if (roomListeners.size === 0 && this.listeners.get(room) === roomListeners) this.listeners.delete(room);
     };
+  }
+
+  ready(_room: string): Promise<void> {
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {

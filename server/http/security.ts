@@ -1,5 +1,5 @@
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { clientKey } from '../lib/client-key.ts';
@@ -24,7 +24,12 @@ const isDocsAsset = (url: string) => url === '/api/docs' || url.startsWith('/api
  * requests that would ride on the session cookie (CSRF). Calls with a well-formed Bearer token are
  * exempt: a browser never attaches that header on its own, so they cannot be forged cross-site.
  */
-export async function registerSecurity(server: FastifyInstance, config: Config): Promise<void> {
+/** `rateLimitStore`: where the coarse per-IP ceiling is counted (default: this process's memory). */
+export async function registerSecurity(
+  server: FastifyInstance,
+  config: Config,
+  rateLimitStore?: FastifyRateLimitStoreCtor,
+): Promise<void> {
   await server.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -69,6 +74,8 @@ export async function registerSecurity(server: FastifyInstance, config: Config):
       keyGenerator: (req) => clientKey(req.ip),
       // Health checks come from the orchestrator, not from users.
       allowList: (req) => req.url === '/healthz',
+      // Shared mode: one count for every instance; while Redis is away the ceiling is lifted.
+      ...(rateLimitStore ? { store: rateLimitStore, skipOnError: true } : {}),
     });
   }
 

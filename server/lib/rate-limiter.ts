@@ -3,6 +3,7 @@ import {
   type IRateLimiterOptions,
   type RateLimiterAbstract,
   RateLimiterMemory,
+  RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 
@@ -55,6 +56,24 @@ export type LimitName = keyof typeof LIMIT_RULES;
 export type LimiterStore = (options: IRateLimiterOptions & { keyPrefix: string }) => RateLimiterAbstract;
 
 export const memoryStore: LimiterStore = (options) => new RateLimiterMemory(options);
+
+/**
+ * Shared mode: the counters live in Redis (keys `<prefix>rl:<limit>:<key>`), so every instance
+ * draws on one budget. While Redis is unreachable each instance counts in its own memory with the
+ * same rule (rate-limiter-flexible's insurance limiter) rather than failing the call or waving it
+ * through.
+ */
+export function redisStore(client: object, prefix: string): LimiterStore {
+  return (options) =>
+    new RateLimiterRedis({
+      ...options,
+      keyPrefix: `${prefix}rl:${options.keyPrefix}`,
+      storeClient: client,
+      useRedisPackage: true,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory(options),
+    });
+}
 
 const ALLOWED: LimitDecision = { allowed: true, retryAfterSeconds: 0 };
 

@@ -33,6 +33,7 @@ export const sessionEndedError = () =>
  * password change, expiry) ends its channels and a socket never outlives the session that opened it.
  */
 export class ConnectionRegistry {
+  private announce: ((sessionIds: readonly number[]) => void) | null = null;
   private readonly bySession = new Map<number, Set<Channel>>();
   private readonly perUser = new Map<number, number>();
   private readonly perIp = new Map<string, number>();
@@ -117,6 +118,20 @@ export class ConnectionRegistry {
    * safe to call from a call on that very socket (its answer is still delivered).
    */
   closeSessions(sessionIds: readonly number[]): void {
+    this.closeLocalSessions(sessionIds);
+    if (sessionIds.length > 0) this.announce?.(sessionIds);
+  }
+
+  /**
+   * Shared mode: sessions ended on this instance (sign-out, password change, housekeeping) are
+   * announced to the others, whose own channels for them end too (they call closeLocalSessions).
+   */
+  shareSessionClosures(announce: (sessionIds: readonly number[]) => void): void {
+    this.announce = announce;
+  }
+
+  /** closeSessions for this instance's channels only (an announcement from another instance). */
+  closeLocalSessions(sessionIds: readonly number[]): void {
     for (const sessionId of sessionIds) {
       for (const channel of [...(this.bySession.get(sessionId) ?? [])]) {
         channel.end(sessionEndedError(), { code: CLOSE_SESSION_ENDED, reason: 'session ended' });

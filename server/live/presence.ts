@@ -7,11 +7,22 @@ import type { EventBus } from '../bus/event-bus.ts';
  */
 export const PRESENCE_COALESCE_MS = 100;
 
+/** Who is online where; PresenceTracker for one instance, SharedPresence (shared-presence.ts) across instances. */
+export interface Presence {
+  /** The room's online list as this instance knows it now (a stream's first presence event). */
+  online(room: string): string[];
+  /** Who is online in the room (the member list), read from the shared state where there is one. */
+  onlineUsernames(room: string): ReadonlySet<string> | Promise<ReadonlySet<string>>;
+  /** Counts one more connection of `username` to `room`; the returned function releases it once. */
+  connect(room: string, username: string): () => void;
+  close(): void | Promise<void>;
+}
+
 /**
  * Who is connected to which room: a user is online in a room while at least one of their
  * subscriptions to it is open, so many tabs count once. Changes are published on the bus.
  */
-export class PresenceTracker {
+export class PresenceTracker implements Presence {
   private readonly rooms = new Map<string, Map<string, number>>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
 

@@ -9,6 +9,11 @@ export interface DirectSubscriber {
   tag: SubscriptionTag;
   /** The seq of the newest message this subscriber has been sent. */
   lastSeq: number;
+  /**
+   * Takes back a subscriber the broadcaster let go because `event` does not follow lastSeq (a
+   * gap): its own stream reads the gap from the database, sends it and the event, in order.
+   */
+  handBack(event: RoomEvent): void;
 }
 
 /**
@@ -68,12 +73,17 @@ export class RoomBroadcaster {
         subscribers.delete(subscriber);
         continue;
       }
-      const gap = seq > subscriber.lastSeq + 1;
-      if (gap || connection.tooSlow()) {
-        if (!gap) this.metrics.slowConsumerDropped();
-        // A gap cannot happen with the in-process bus (it publishes in commit order); if a future
-        // bus reorders, or the client stops reading (tooSlow dropped it), the client reconnects
-        // and resumes from the last seq it holds, through the database.
+      if (seq > subscriber.lastSeq + 1) {
+        // A gap: the in-process bus never leaves one (it publishes in commit order) and the Redis
+        // bus fills them before delivering, but a subscriber may have started between the two.
+        // Never a reason to close the socket: the subscriber's own stream fills it from the database.
+        subscribers.delete(subscriber);
+        subscriber.handBack(event);
+        continue;
+      }
+      if (connection.tooSlow()) {
+        // The client stops reading: it reconnects and resumes from the last seq it holds.
+        this.metrics.slowConsumerDropped();
         subscribers.delete(subscriber);
         connection.drop();
         continue;

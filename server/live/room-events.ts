@@ -81,7 +81,9 @@ export async function* streamRoomEvents(
     onOverflow: () => connection?.drop(),
   });
   // Once `live.direct` is set, the room broadcaster delivers this subscriber's messages itself.
-  const live: { direct: DirectSubscriber | null } = { direct: null };
+  // `live.last` is the latest direct subscriber: its lastSeq stays valid after the broadcaster
+  // hands the subscriber back (on a gap).
+  const live: { direct: DirectSubscriber | null; last: DirectSubscriber | null } = { direct: null, last: null };
   let leaveDirect = () => {};
   const unsubscribe = ctx.bus.subscribe(room.name, (event) => {
     if (live.direct === null || event.type !== 'message') queue.push(event);
@@ -97,11 +99,28 @@ export async function* streamRoomEvents(
   const goDirect = (lastSeq: number) => {
     const tag = ctx.subscriptionTag;
     if (live.direct !== null || connection === null || !tag || queue.size() > 0 || stopped()) return;
-    live.direct = { connection, tag, lastSeq };
-    leaveDirect = ctx.broadcaster.add(room.name, live.direct);
+    const direct: DirectSubscriber = {
+      connection,
+      tag,
+      lastSeq,
+      // A gap on the direct path (a bus that lost or reordered messages) is no reason to close
+      // the socket: the message comes back through this generator, which reads the gap from the
+      // database and then goes direct again.
+      handBack: (event) => {
+        if (live.direct !== direct) return;
+        live.direct = null;
+        leaveDirect = () => {};
+        queue.push(event);
+      },
+    };
+    live.direct = direct;
+    live.last = direct;
+    leaveDirect = ctx.broadcaster.add(room.name, direct);
   };
 
   try {
+    // The bus must be listening before the head is read, or a message committed in between is missed.
+    await ctx.bus.ready(room.name);
     const head = await ctx.store.rooms.lastSeq(room.id);
     const requested = parseLastEventId(lastEventId);
     let lastSeq = head;
@@ -161,7 +180,7 @@ export async function* streamRoomEvents(
         ctx.metrics.slowConsumerDropped();
         return;
       }
-      if (live.direct !== null) lastSeq = live.direct.lastSeq;
+      if (live.last !== null) lastSeq = Math.max(lastSeq, live.last.lastSeq);
       if (event.type !== 'message') {
         if (changed(event)) yield trackState(lastSeq, event);
         continue;

@@ -2,15 +2,24 @@ import type { EventBus } from '../bus/event-bus.ts';
 
 export const TYPING_TTL_MS = 5000;
 /** Repeated "typing" calls within this window neither extend the timer nor touch the bus. */
-const REFRESH_THROTTLE_MS = 1000;
+export const REFRESH_THROTTLE_MS = 1000;
 
 interface TypingEntry {
   refreshedAt: number;
   timer: NodeJS.Timeout;
 }
 
+/** Who is typing where; TypingTracker for one instance, SharedTyping (shared-typing.ts) across instances. */
+export interface Typing {
+  typing(room: string): string[];
+  touch(room: string, username: string): void;
+  /** Called when the user posts or leaves: they are no longer typing. */
+  clear(room: string, username: string): void;
+  close(): void | Promise<void>;
+}
+
 /** Who is typing in which room; an entry expires TYPING_TTL_MS after its last refresh. */
-export class TypingTracker {
+export class TypingTracker implements Typing {
   private readonly rooms = new Map<string, Map<string, TypingEntry>>();
 
   constructor(

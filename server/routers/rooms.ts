@@ -97,7 +97,7 @@ export const roomsRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const room = await requireRoom(ctx, input.room);
-      const online = ctx.presence.onlineUsernames(room.name);
+      const online = await ctx.presence.onlineUsernames(room.name);
       const page = await ctx.store.rooms.members(room.id, memberPaging.request(input));
       const users = page.rows.map((member) => ({
         username: member.username,

@@ -188,6 +188,21 @@ export function listMembers(db: Db, roomId: number, page: KeysetRequest<MemberKe
   return toKeysetPage(fetched, page.limit, (row): MemberKey => [row.joinedAt.getTime(), row.username]);
 }
 
+export function getRoomLastSeqs(db: Db, names: readonly string[]): Map<string, number> {
+  const heads = new Map<string, number>();
+  // SQLite allows 32766 parameters per statement; chunk well below it.
+  for (let start = 0; start < names.length; start += 500) {
+    const chunk = names.slice(start, start + 500);
+    const rows = db
+      .select({ name: rooms.name, lastSeq: rooms.lastSeq })
+      .from(rooms)
+      .where(inArray(rooms.name, chunk))
+      .all();
+    for (const row of rows) heads.set(row.name, row.lastSeq);
+  }
+  return heads;
+}
+
 export function getRoomLastSeq(db: Db, roomId: number): number {
   const row = db.select({ lastSeq: rooms.lastSeq }).from(rooms).where(eq(rooms.id, roomId)).get();
   if (!row) throw new Error(`room ${roomId} not found`);

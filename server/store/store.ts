@@ -104,6 +104,11 @@ export interface RoomStore {
   members(roomId: number, page: KeysetRequest<MemberKey>): Promise<KeysetPage<MemberRow, MemberKey>>;
   /** The seq of the room's newest message (0 before the first); rejects for an unknown room. */
   lastSeq(roomId: number): Promise<number>;
+  /**
+   * The newest seq of each named room that exists, in one query (the shared bus's head check over
+   * every room an instance has subscribers in). Unknown names are left out.
+   */
+  lastSeqs(names: readonly string[]): Promise<Map<string, number>>;
 }
 
 export interface PageRequest {

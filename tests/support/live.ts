@@ -7,6 +7,8 @@ type Message = inferRouterOutputs<AppRouter>['messages']['post']['message'];
 export interface Follower {
   /** Every message received, in arrival order, duplicates kept (so tests can see them). */
   messages: Message[];
+  /** performance.now() when each message arrived (same index as `messages`). */
+  arrivals: number[];
   presence: string[][];
   typing: string[][];
   resets: number;
@@ -24,6 +26,7 @@ export interface Follower {
 export function follow(live: ReturnType<typeof wsTrpcClient>, room: string, lastEventId?: string): Follower {
   const follower: Follower = {
     messages: [],
+    arrivals: [],
     presence: [],
     typing: [],
     resets: 0,
@@ -51,8 +54,10 @@ export function follow(live: ReturnType<typeof wsTrpcClient>, room: string, last
       {
         onData({ id, data: event }) {
           follower.ids.push(id);
-          if (event.type === 'message') follower.messages.push(event.message);
-          else if (event.type === 'presence') follower.presence.push(event.online);
+          if (event.type === 'message') {
+            follower.messages.push(event.message);
+            follower.arrivals.push(performance.now());
+          } else if (event.type === 'presence') follower.presence.push(event.online);
           else if (event.type === 'typing') follower.typing.push(event.usernames);
           else if (event.type === 'reset') follower.resets += 1;
         },

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
 import { RoomLimitError } from '../errors.ts';
 import { afterActivity, afterJoin } from '../keyset-conditions.ts';
@@ -125,6 +125,17 @@ export function pgRoomStore(db: PgDb): RoomStore {
         const [row] = await lastSeq.execute({ roomId });
         if (!row) throw new Error(`room ${roomId} not found`);
         return row.lastSeq;
+      }),
+    lastSeqs: (names) =>
+      guarded(async () => {
+        const heads = new Map<string, number>();
+        if (names.length === 0) return heads;
+        const rows = await db
+          .select({ name: rooms.name, lastSeq: rooms.lastSeq })
+          .from(rooms)
+          .where(inArray(rooms.name, [...names]));
+        for (const row of rows) heads.set(row.name, row.lastSeq);
+        return heads;
       }),
   };
 }

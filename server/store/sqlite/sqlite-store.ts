@@ -4,6 +4,7 @@ import { defaultMigrationsDir } from '../migrations-dir.ts';
 import {
   findRoom,
   getRoomLastSeq,
+  getRoomLastSeqs,
   getRoomSummary,
   isMember,
   joinRoom,
@@ -89,6 +90,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       isMember: (roomId, userId) => settled(() => isMember(db, roomId, userId)),
       members: (roomId, page) => settled(() => listMembers(db, roomId, page)),
       lastSeq: (roomId) => settled(() => getRoomLastSeq(db, roomId)),
+      lastSeqs: (names) => settled(() => getRoomLastSeqs(db, names)),
     },
     messages: {
       list: (room, page) => settled(() => listMessages(db, room, page)),
