@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 // Brings @fastify/cookie's request/reply typings (req.cookies, reply.setCookie) into every program
 // that type-checks this file, such as a client importing AppRouter, not only into server/app.ts.
 import type {} from '@fastify/cookie';
@@ -62,6 +63,9 @@ export interface Context extends AppDeps {
   /** For the per-transport call counts. */
   transport: Transport;
 }
+
+/** How long a WebSocket whose session cannot be looked up (database unreachable) stays open. */
+const UNAVAILABLE_CLOSE_DELAY_MS = 250;
 
 /** Frames kept while a WebSocket's session is looked up; tRPC's own limits bound the rest. */
 const MAX_EARLY_FRAMES = 64;
@@ -167,6 +171,12 @@ export function createContextFactory(
       let session: Awaited<ReturnType<typeof resolveSession>>;
       try {
         session = await resolveSession(deps, token);
+      } catch (error) {
+        // The database is unreachable. tRPC answers each call waiting on this context with this
+        // error (503), then closes the socket at once; calls the client sends just after opening
+        // would meet a closed socket instead of a clear answer. Give them a moment to arrive.
+        if (error instanceof TRPCError && error.code === 'SERVICE_UNAVAILABLE') await sleep(UNAVAILABLE_CLOSE_DELAY_MS);
+        throw error;
       } finally {
         socket.off('message', tap);
       }
