@@ -249,6 +249,7 @@ export async function runMultiInstance(context: BenchContext): Promise<ScenarioR
   const notes = [
     `${context.pinning.description}; both shared-mode servers run on the server core, so two instances share one core; PostgreSQL and Redis are not pinned and compete with all of them (their CPU shows as "other", not in the server CPU figures)`,
     `server CPU per delivery sums both servers' utime+stime (idle subtracted); for the one-instance reference it is that one process`,
+    `every server here runs on PostgreSQL (a fresh database per server set, at --database-url), whatever --database says: shared mode needs it; each configuration posts at half its own saturation for latency`,
     `other CPU (PostgreSQL, Redis, the rest) at saturation: one ${formatNumber(one.saturation.otherCpu * 100)}%, all on B ${formatNumber(cross.saturation.otherCpu * 100)}%, all on A ${formatNumber(local.saturation.otherCpu * 100)}%, split ${formatNumber(split.saturation.otherCpu * 100)}% of a core`,
     `posts only (no subscriber), server CPU per post: one ${formatNumber(one.cost.postsOnly.microsPerOp)} µs, shared pair ${formatNumber(split.cost.postsOnly.microsPerOp)} µs`,
     ...loadBoundNotes({
