@@ -21,6 +21,7 @@ import { fullSizes, quickSizes } from './lib/sizes.ts';
 import { runConnections } from './scenarios/connections.ts';
 import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
+import { runMultiInstance } from './scenarios/multi-instance.ts';
 import { runSend } from './scenarios/send.ts';
 import { runStartup } from './scenarios/startup.ts';
 
@@ -30,6 +31,14 @@ const scenarios: Record<string, Scenario> = {
   history: runHistory,
   connections: runConnections,
   startup: runStartup,
+};
+
+/**
+ * Scenarios that run only when named with --only: `multi` (two instances in shared mode) needs a
+ * running PostgreSQL and Redis, which the default and --quick runs do not.
+ */
+const onlyOnRequest: Record<string, Scenario> = {
+  multi: runMultiInstance,
 };
 
 async function main(): Promise<number> {
@@ -49,8 +58,10 @@ async function main(): Promise<number> {
   const databases = new BenchDatabases(values.database as BenchBackend, values['database-url']);
   const selected = values.only ? values.only.split(',').map((name) => name.trim()) : Object.keys(scenarios);
   for (const name of selected) {
-    if (!scenarios[name])
-      throw new Error(`unknown scenario "${name}"; choose from ${Object.keys(scenarios).join(', ')}`);
+    if (!scenarios[name] && !onlyOnRequest[name])
+      throw new Error(
+        `unknown scenario "${name}"; choose from ${[...Object.keys(scenarios), ...Object.keys(onlyOnRequest)].join(', ')}`,
+      );
   }
 
   const quick = values.quick;
@@ -97,7 +108,7 @@ async function main(): Promise<number> {
   }
   try {
     for (const name of selected) {
-      const scenario = scenarios[name];
+      const scenario = scenarios[name] ?? onlyOnRequest[name];
       if (!scenario) continue;
       if (name === 'startup' && buildError !== null) {
         failed = true;

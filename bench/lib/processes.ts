@@ -306,14 +306,17 @@ export function readSystemCpuSeconds(): number {
  * the report flags windows where they were busy). `serverCpuSeconds` and `seconds` are the raw
  * totals, for CPU per operation (see cpuPerOperation).
  */
-export function windowMeter(serverPid: number) {
+export function windowMeter(serverPid: number | readonly number[]) {
+  // Several server processes (the shared-mode bench): their CPU is summed.
+  const pids = typeof serverPid === 'number' ? [serverPid] : serverPid;
+  const readServer = () => pids.reduce((sum, pid) => sum + readCpuSeconds(pid), 0);
   const wallStart = performance.now();
-  const server = readCpuSeconds(serverPid);
+  const server = readServer();
   const load = readCpuSeconds(process.pid);
   const system = readSystemCpuSeconds();
   return () => {
     const seconds = (performance.now() - wallStart) / 1000;
-    const serverCpuSeconds = readCpuSeconds(serverPid) - server;
+    const serverCpuSeconds = readServer() - server;
     const serverCpu = serverCpuSeconds / seconds;
     const loadCpu = (readCpuSeconds(process.pid) - load) / seconds;
     const otherCpu = Math.max(0, (readSystemCpuSeconds() - system) / seconds - serverCpu - loadCpu);
@@ -327,7 +330,7 @@ export function windowMeter(serverPid: number) {
  * only the work the operations caused. utime+stime move in 10 ms ticks, so a longer idle window
  * reads finer.
  */
-export async function measureIdleCpu(serverPid: number, ms: number): Promise<number> {
+export async function measureIdleCpu(serverPid: number | readonly number[], ms: number): Promise<number> {
   const meter = windowMeter(serverPid);
   await new Promise((resolveWait) => setTimeout(resolveWait, ms));
   return meter().serverCpu;

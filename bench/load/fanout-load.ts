@@ -6,6 +6,11 @@ import { inBatches, messageOf, openTrpcSocket, type TrpcFrame, type TrpcSocket }
 
 export interface FanoutConfig {
   wsUrl: string;
+  /**
+   * Several servers' WebSocket URLs (the shared-mode bench): subscriber i connects to
+   * wsUrls[i % length], so two URLs split them half and half. Default: [wsUrl].
+   */
+  wsUrls?: string[];
   /** Where messages are posted: messages.post on atlas-chat, /publish on the ws baseline. */
   postUrl: string;
   postHeaders: Record<string, string>;
@@ -35,7 +40,8 @@ export interface FanoutConfig {
   /** Subscribing is over once no frame has arrived for this long (presence updates settle). */
   quietMs: number;
   textLength: number;
-  serverPid: number;
+  /** Several pids (the shared-mode bench): CPU figures are their sum. */
+  serverPid: number | number[];
 }
 
 export interface SubscribeStats {
@@ -135,6 +141,7 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
   let lastFrameAt = performance.now();
   let verified = 0;
   let finished = false;
+  const wsUrls = config.wsUrls && config.wsUrls.length > 0 ? config.wsUrls : [config.wsUrl];
 
   /** Opens one subscribed socket per token; resolves once all are started and the server is quiet. */
   const subscribeAll = async (
@@ -180,7 +187,7 @@ async function run(config: FanoutConfig): Promise<FanoutResult> {
       config.connectConcurrency,
       async ({ token, index }) => {
         const socket = await openTrpcSocket({
-          url: config.wsUrl,
+          url: wsUrls[index % wsUrls.length] ?? config.wsUrl,
           token,
           onFrame: (text, receivedAt, size) => {
             bytes += size;
