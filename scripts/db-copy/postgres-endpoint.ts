@@ -1,11 +1,11 @@
-import { asc, gt, sql } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { defaultMigrationsDir } from '../../server/store/migrations-dir.ts';
 import { createPool, migrateWithLock } from '../../server/store/postgres/open.ts';
 import { describePostgresUrl } from '../../server/store/postgres/postgres-store.ts';
 import type { Endpoint } from './endpoint.ts';
-import { ID_TABLES, type IdTableName, keyColumns, pgSchema, type Row, TABLES } from './tables.ts';
+import { afterKey, ID_TABLES, type IdTableName, keyColumns, pgSchema, type Row, TABLES } from './tables.ts';
 
 /**
  * A PostgreSQL database as a copy source or target, on one dedicated connection: a source reads in
@@ -38,19 +38,10 @@ export async function openPostgresEndpoint(url: string, migrationsDir?: string):
     async read(table, after, limit) {
       const t = pgSchema[table];
       const keys = keyColumns(pgSchema, table);
-      const cursor =
-        after === undefined
-          ? undefined
-          : keys.length === 1
-            ? gt(keys[0] as never, after[0])
-            : sql`(${sql.join(keys, sql`, `)}) > (${sql.join(
-                after.map((value) => sql`${value}`),
-                sql`, `,
-              )})`;
       return (await db
         .select()
         .from(t)
-        .where(cursor)
+        .where(afterKey(keys, after))
         .orderBy(...keys.map((key) => asc(key)))
         .limit(limit)) as Row[];
     },

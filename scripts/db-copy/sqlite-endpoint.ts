@@ -1,8 +1,17 @@
 import { existsSync } from 'node:fs';
-import { asc, gt, sql } from 'drizzle-orm';
+import { asc } from 'drizzle-orm';
 import { openDatabase } from '../../server/db/client.ts';
 import type { Endpoint } from './endpoint.ts';
-import { ID_TABLES, type IdTableName, keyColumns, type Row, sqliteSchema, TABLES, type TableName } from './tables.ts';
+import {
+  afterKey,
+  ID_TABLES,
+  type IdTableName,
+  keyColumns,
+  type Row,
+  sqliteSchema,
+  TABLES,
+  type TableName,
+} from './tables.ts';
 
 /**
  * A SQLite file as a copy source or target. Opening applies pending migrations, as the server does
@@ -32,19 +41,10 @@ export function openSqliteEndpoint(path: string, role: 'source' | 'target', migr
     async read(table, after, limit) {
       const t = sqliteSchema[table];
       const keys = keyColumns(sqliteSchema, table);
-      const cursor =
-        after === undefined
-          ? undefined
-          : keys.length === 1
-            ? gt(keys[0] as never, after[0])
-            : sql`(${sql.join(keys, sql`, `)}) > (${sql.join(
-                after.map((value) => sql`${value}`),
-                sql`, `,
-              )})`;
       return db
         .select()
         .from(t)
-        .where(cursor)
+        .where(afterKey(keys, after))
         .orderBy(...keys.map((key) => asc(key)))
         .limit(limit)
         .all() as Row[];

@@ -1,4 +1,4 @@
-import type { Column } from 'drizzle-orm';
+import { type Column, gt, type SQL, sql } from 'drizzle-orm';
 import * as sqliteSchema from '../../server/db/schema.ts';
 import * as pgSchema from '../../server/db/schema-pg.ts';
 
@@ -21,6 +21,16 @@ export function keyColumns(schema: typeof sqliteSchema | typeof pgSchema, table:
     return [memberships.roomId, memberships.userId];
   }
   return [(t as typeof schema.users).id];
+}
+
+/** Rows after `after` (the key values of the last row read) in key order; undefined from the start. */
+export function afterKey(keys: Column[], after: readonly unknown[] | undefined): SQL | undefined {
+  if (after === undefined) return undefined;
+  if (keys.length === 1) return gt(keys[0] as never, after[0]);
+  return sql`(${sql.join(keys, sql`, `)}) > (${sql.join(
+    after.map((value) => sql`${value}`),
+    sql`, `,
+  )})`;
 }
 
 /** The JS property names of the key columns (the same in both schemas). */

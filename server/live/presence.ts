@@ -1,4 +1,5 @@
 import type { EventBus } from '../bus/event-bus.ts';
+import { RoomConnections } from './room-connections.ts';
 
 /**
  * Changes within this window are published as one presence event. Without it, N members joining
@@ -23,44 +24,27 @@ export interface Presence {
  * subscriptions to it is open, so many tabs count once. Changes are published on the bus.
  */
 export class PresenceTracker implements Presence {
-  private readonly rooms = new Map<string, Map<string, number>>();
+  private readonly rooms = new RoomConnections();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly bus: EventBus) {}
 
   onlineUsernames(room: string): ReadonlySet<string> {
-    return new Set(this.rooms.get(room)?.keys());
+    return new Set(this.rooms.usernames(room));
   }
 
   online(room: string): string[] {
-    return [...(this.rooms.get(room)?.keys() ?? [])].sort();
+    return this.rooms.usernames(room).sort();
   }
 
   /** Counts one more connection of `username` to `room`; the returned function releases it once. */
   connect(room: string, username: string): () => void {
-    let users = this.rooms.get(room);
-    if (!users) {
-      users = new Map();
-      this.rooms.set(room, users);
-    }
-    const before = users.get(username) ?? 0;
-    users.set(username, before + 1);
-    if (before === 0) this.publish(room);
-
+    if (this.rooms.add(room, username)) this.publish(room);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const current = this.rooms.get(room);
-      const count = current?.get(username) ?? 0;
-      if (!current || count === 0) return;
-      if (count > 1) {
-        current.set(username, count - 1);
-        return;
-      }
-      current.delete(username);
-      if (current.size === 0) this.rooms.delete(room);
-      this.publish(room);
+      if (this.rooms.remove(room, username)) this.publish(room);
     };
   }
 

@@ -1,5 +1,6 @@
 import type { RedisEventBus } from '../bus/redis-event-bus.ts';
 import { PRESENCE_COALESCE_MS, type Presence } from './presence.ts';
+import { RoomConnections } from './room-connections.ts';
 
 /** How long an instance's presence entries live without renewal: a SIGKILLed instance's users go offline after it. */
 export const SHARED_PRESENCE_TTL_MS = 30_000;
@@ -29,8 +30,8 @@ export interface RedisCommands {
  * entries at the next renewal after Redis is back.
  */
 export class SharedPresence implements Presence {
-  /** This instance's subscriptions: room → username → count. */
-  private readonly local = new Map<string, Map<string, number>>();
+  /** This instance's subscriptions per room and user. */
+  private readonly local = new RoomConnections();
   /** The last list read from Redis, per room with local subscribers. */
   private readonly shown = new Map<string, string[]>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
@@ -50,13 +51,13 @@ export class SharedPresence implements Presence {
   }
 
   online(room: string): string[] {
-    const names = new Set([...(this.shown.get(room) ?? []), ...(this.local.get(room)?.keys() ?? [])]);
+    const names = new Set([...(this.shown.get(room) ?? []), ...this.local.usernames(room)]);
     return [...names].sort();
   }
 
   async onlineUsernames(room: string): Promise<ReadonlySet<string>> {
     try {
-      return new Set([...(await this.read(room)), ...(this.local.get(room)?.keys() ?? [])]);
+      return new Set([...(await this.read(room)), ...this.local.usernames(room)]);
     } catch {
       return new Set(this.online(room));
     }
@@ -64,31 +65,15 @@ export class SharedPresence implements Presence {
 
   connect(room: string, username: string): () => void {
     if (this.closed) return () => {};
-    let users = this.local.get(room);
-    if (!users) {
-      users = new Map();
-      this.local.set(room, users);
+    if (this.local.add(room, username)) {
+      this.write(room, ['ZADD', this.key(room), String(this.expiry()), this.member(username)]);
     }
-    const before = users.get(username) ?? 0;
-    users.set(username, before + 1);
-    if (before === 0) this.write(room, ['ZADD', this.key(room), String(this.expiry()), this.member(username)]);
-
     let released = false;
     return () => {
       if (released || this.closed) return;
       released = true;
-      const current = this.local.get(room);
-      const count = current?.get(username) ?? 0;
-      if (!current || count === 0) return;
-      if (count > 1) {
-        current.set(username, count - 1);
-        return;
-      }
-      current.delete(username);
-      if (current.size === 0) {
-        this.local.delete(room);
-        this.shown.delete(room);
-      }
+      if (!this.local.remove(room, username)) return;
+      if (!this.local.has(room)) this.shown.delete(room);
       this.write(room, ['ZREM', this.key(room), this.member(username)]);
     };
   }
@@ -98,16 +83,16 @@ export class SharedPresence implements Presence {
     this.closed = true;
     clearInterval(this.renewal);
     // Rooms with a change not yet announced (subscriptions that ended as the sockets closed) too.
-    const rooms = new Set([...this.local.keys(), ...this.scheduled.keys()]);
+    const local = new Map(this.local.entries());
+    const rooms = new Set([...local.keys(), ...this.scheduled.keys()]);
     for (const timer of this.scheduled.values()) clearTimeout(timer);
     this.scheduled.clear();
-    const local = new Map(this.local);
     this.local.clear();
     this.shown.clear();
     await Promise.all(
       [...rooms].map(async (room) => {
         try {
-          const users = [...(local.get(room)?.keys() ?? [])];
+          const users = local.get(room) ?? [];
           if (users.length > 0) {
             await this.redis.sendCommand(['ZREM', this.key(room), ...users.map((user) => this.member(user))]);
           }
@@ -188,8 +173,8 @@ export class SharedPresence implements Presence {
   /** Renews this instance's entries, drops expired ones, and re-reads every room shown here. */
   private renew(): void {
     const expiry = String(this.expiry());
-    for (const [room, users] of this.local) {
-      const entries = [...users.keys()].flatMap((user) => [expiry, this.member(user)]);
+    for (const [room, users] of this.local.entries()) {
+      const entries = users.flatMap((user) => [expiry, this.member(user)]);
       this.redis
         .sendCommand(['ZADD', this.key(room), ...entries])
         .then(() => this.redis.sendCommand(['ZREMRANGEBYSCORE', this.key(room), '-inf', `(${this.now()}`]))

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, messages, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
-import { toMessageDto } from './message-dto.ts';
+import { toMessageDto } from './dto.ts';
 import { perDatabase } from './prepared.ts';
 
 const messageColumns = {

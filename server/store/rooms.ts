@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { memberships, rooms, users } from '../db/schema.ts';
 import type { RoomSummary } from '../schemas.ts';
+import { toRoomSummary } from './dto.ts';
 import { RoomLimitError } from './errors.ts';
 import { afterActivity, afterJoin } from './keyset-conditions.ts';
 import {
@@ -29,26 +30,6 @@ const summaryColumns = {
   memberCount,
 };
 
-type SummaryRow = {
-  name: string;
-  lastSeq: number;
-  messageCount: number;
-  lastMessageAt: Date | null;
-  createdAt: Date;
-  memberCount: number;
-};
-
-function toSummary(row: SummaryRow): RoomSummary {
-  return {
-    name: row.name,
-    memberCount: row.memberCount,
-    messageCount: row.messageCount,
-    lastSeq: row.lastSeq,
-    lastMessageAt: row.lastMessageAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-  };
-}
-
 // Every room-scoped call looks its room up (and every post checks membership): prepared once per database.
 const roomByName = perDatabase((db) =>
   db
@@ -72,7 +53,7 @@ export function findRoom(db: Db, name: string): RoomRow | undefined {
 
 export function getRoomSummary(db: Db, roomId: number): RoomSummary | undefined {
   const row = db.select(summaryColumns).from(rooms).where(eq(rooms.id, roomId)).get();
-  return row && toSummary(row);
+  return row && toRoomSummary(row);
 }
 
 /**
@@ -119,7 +100,7 @@ export function listRoomSummaries(
           .map((row) => [row.roomId, row.members]),
   );
   return {
-    rows: rows.map((row) => toSummary({ ...row, memberCount: members.get(row.id) ?? 0 })),
+    rows: rows.map((row) => toRoomSummary({ ...row, memberCount: members.get(row.id) ?? 0 })),
     hasMore,
     nextKey,
   };

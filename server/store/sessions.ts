@@ -2,14 +2,11 @@ import { and, eq, gt, lte, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { sessions, users } from '../db/schema.ts';
 import { perDatabase } from './prepared.ts';
+import type { SessionUser } from './store.ts';
 
-export interface SessionUser {
-  id: number;
-  username: string;
-}
-
-export function insertSession(db: Db, userId: number, tokenHash: string, expiresAt: Date): void {
-  db.insert(sessions).values({ userId, tokenHash, expiresAt }).run();
+/** Resolves to the new session's id. */
+export function insertSession(db: Db, userId: number, tokenHash: string, expiresAt: Date): number {
+  return db.insert(sessions).values({ userId, tokenHash, expiresAt }).returning({ id: sessions.id }).get().id;
 }
 
 // Every request resolves its session: prepared once per database. A placeholder in a comparison
@@ -51,26 +48,24 @@ export function deleteSession(db: Db, sessionId: number): void {
   db.delete(sessions).where(eq(sessions.id, sessionId)).run();
 }
 
-/** Deletes expired sessions and returns their ids, so their live connections can be closed. */
+const ascendingIds = (rows: { id: number }[]) => rows.map((row) => row.id).sort((x, y) => x - y);
+
+/** Deletes expired sessions and returns their ids ascending, so their live connections can be closed. */
 export function deleteExpiredSessions(db: Db, now: Date): number[] {
-  return db
-    .delete(sessions)
-    .where(lte(sessions.expiresAt, now))
-    .returning({ id: sessions.id })
-    .all()
-    .map((row) => row.id);
+  return ascendingIds(db.delete(sessions).where(lte(sessions.expiresAt, now)).returning({ id: sessions.id }).all());
 }
 
 /**
  * Deletes every session of a user, except `keepSessionId` when given, and returns the ids
- * deleted, so their live sockets can be closed too.
+ * deleted, ascending, so their live sockets can be closed too.
  */
 export function deleteUserSessions(db: Db, userId: number, keepSessionId?: number): number[] {
   const ofUser = eq(sessions.userId, userId);
-  return db
-    .delete(sessions)
-    .where(keepSessionId === undefined ? ofUser : and(ofUser, ne(sessions.id, keepSessionId)))
-    .returning({ id: sessions.id })
-    .all()
-    .map((row) => row.id);
+  return ascendingIds(
+    db
+      .delete(sessions)
+      .where(keepSessionId === undefined ? ofUser : and(ofUser, ne(sessions.id, keepSessionId)))
+      .returning({ id: sessions.id })
+      .all(),
+  );
 }

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { messages, users } from '../../db/schema-pg.ts';
-import { toMessageDto } from '../message-dto.ts';
+import { toMessageDto } from '../dto.ts';
 import type { InsertResult, MessageStore, NewMessage, RoomRow } from '../store.ts';
 import { guarded, sqlState } from './errors.ts';
 import type { PgDb } from './open.ts';

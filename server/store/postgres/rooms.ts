@@ -1,9 +1,10 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
+import { toRoomSummary } from '../dto.ts';
 import { RoomLimitError } from '../errors.ts';
 import { afterActivity, afterJoin } from '../keyset-conditions.ts';
 import { type MemberKey, type RoomActivityKey, toKeysetPage } from '../keyset-page.ts';
-import type { RoomStore, RoomSummary } from '../store.ts';
+import type { RoomStore } from '../store.ts';
 import { guarded } from './errors.ts';
 import type { PgDb } from './open.ts';
 
@@ -18,26 +19,6 @@ const summaryColumns = {
   createdAt: rooms.createdAt,
   memberCount,
 };
-
-type SummaryRow = {
-  name: string;
-  lastSeq: number;
-  messageCount: number;
-  lastMessageAt: Date | null;
-  createdAt: Date;
-  memberCount: number;
-};
-
-function toSummary(row: SummaryRow): RoomSummary {
-  return {
-    name: row.name,
-    memberCount: row.memberCount,
-    messageCount: row.messageCount,
-    lastSeq: row.lastSeq,
-    lastMessageAt: row.lastMessageAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-  };
-}
 
 const roomColumns = { id: rooms.id, name: rooms.name };
 
@@ -67,7 +48,7 @@ export function pgRoomStore(db: PgDb): RoomStore {
     summary: (roomId) =>
       guarded(async () => {
         const [row] = await db.select(summaryColumns).from(rooms).where(eq(rooms.id, roomId));
-        return row && toSummary(row);
+        return row && toRoomSummary(row);
       }),
     list: (page) =>
       guarded(async () => {
@@ -82,7 +63,7 @@ export function pgRoomStore(db: PgDb): RoomStore {
           page.limit,
           (row): RoomActivityKey => [row.lastMessageAt?.getTime() ?? null, row.name],
         );
-        return { rows: rows.map(toSummary), hasMore, nextKey };
+        return { rows: rows.map(toRoomSummary), hasMore, nextKey };
       }),
     // The same statements as SQLite's joinRoom, so ids advance alike: an existing room's insert does
     // nothing but takes an id from the sequence on both backends. Under READ COMMITTED a concurrent

@@ -69,7 +69,6 @@ export function pgSessionStore(db: PgDb): SessionStore {
     .from(sessions)
     .where(sql`${sessions.id} = ${sql.placeholder('sessionId')} and ${sessions.expiresAt} > ${sql.placeholder('now')}`)
     .prepare('atlas_session_active');
-  const ids = sortedIds;
   return {
     insert: (userId, tokenHash, expiresAt) =>
       guarded(async () => {
@@ -95,11 +94,11 @@ export function pgSessionStore(db: PgDb): SessionStore {
           except === undefined
             ? eq(sessions.userId, userId)
             : sql`${sessions.userId} = ${userId} and ${sessions.id} <> ${except}`;
-        return ids(await db.delete(sessions).where(where).returning({ id: sessions.id }));
+        return sortedIds(await db.delete(sessions).where(where).returning({ id: sessions.id }));
       }),
     deleteExpired: (now) =>
       guarded(async () =>
-        ids(
+        sortedIds(
           await db
             .delete(sessions)
             .where(sql`${sessions.expiresAt} <= ${now.toISOString()}`)

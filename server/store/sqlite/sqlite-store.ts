@@ -11,7 +11,14 @@ import {
   listMembers,
   listRoomSummaries,
 } from '../rooms.ts';
-import { deleteSession, findSessionUser, isSessionActive } from '../sessions.ts';
+import {
+  deleteExpiredSessions,
+  deleteSession,
+  deleteUserSessions,
+  findSessionUser,
+  insertSession,
+  isSessionActive,
+} from '../sessions.ts';
 import {
   memberMessageCounts,
   roomMessageCounts,
@@ -20,14 +27,8 @@ import {
   userRoomCounts,
 } from '../stats.ts';
 import type { Store } from '../store.ts';
-import { findUserByUsername, insertUser } from '../users.ts';
+import { findUserByUsername, insertUser, updatePasswordHash } from '../users.ts';
 import { settled } from './errors.ts';
-import {
-  deleteExpiredSessionsReturningIds,
-  deleteSessionsForUser,
-  insertSessionReturningId,
-  setPasswordHash,
-} from './sessions.ts';
 
 export interface SqliteStoreOptions {
   /** A file path (its directory is created) or ':memory:'. */
@@ -55,32 +56,31 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           db.transaction(
             (tx) => {
               const user = insertUser(tx, username, passwordHash);
-              if (user) insertSessionReturningId(tx, user.id, session.tokenHash, session.expiresAt);
+              if (user) insertSession(tx, user.id, session.tokenHash, session.expiresAt);
               return user;
             },
             { behavior: 'immediate' },
           ),
         ),
-      setPasswordHash: (userId, passwordHash) => settled(() => setPasswordHash(db, userId, passwordHash)),
+      setPasswordHash: (userId, passwordHash) => settled(() => updatePasswordHash(db, userId, passwordHash)),
       changePassword: (userId, passwordHash, keepSessionId) =>
         settled(() =>
           db.transaction(
             (tx) => {
-              setPasswordHash(tx, userId, passwordHash);
-              return deleteSessionsForUser(tx, userId, keepSessionId);
+              updatePasswordHash(tx, userId, passwordHash);
+              return deleteUserSessions(tx, userId, keepSessionId);
             },
             { behavior: 'immediate' },
           ),
         ),
     },
     sessions: {
-      insert: (userId, tokenHash, expiresAt) =>
-        settled(() => insertSessionReturningId(db, userId, tokenHash, expiresAt)),
+      insert: (userId, tokenHash, expiresAt) => settled(() => insertSession(db, userId, tokenHash, expiresAt)),
       findUser: (tokenHash, now) => settled(() => findSessionUser(db, tokenHash, now)),
       isActive: (sessionId, now) => settled(() => isSessionActive(db, sessionId, now)),
       delete: (sessionId) => settled(() => deleteSession(db, sessionId)),
-      deleteForUser: (userId, options) => settled(() => deleteSessionsForUser(db, userId, options?.exceptSessionId)),
-      deleteExpired: (now) => settled(() => deleteExpiredSessionsReturningIds(db, now)),
+      deleteForUser: (userId, options) => settled(() => deleteUserSessions(db, userId, options?.exceptSessionId)),
+      deleteExpired: (now) => settled(() => deleteExpiredSessions(db, now)),
     },
     rooms: {
       find: (name) => settled(() => findRoom(db, name)),
