@@ -4,6 +4,7 @@ import { memberships, messages, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
 import { toMessageDto } from './dto.ts';
 import { perDatabase } from './prepared.ts';
+import type { InsertResult, NewMessage, PageRequest } from './store.ts';
 
 const messageColumns = {
   id: messages.id,
@@ -13,12 +14,6 @@ const messageColumns = {
   createdAt: messages.createdAt,
   clientId: messages.clientId,
 };
-
-export interface PageRequest {
-  before?: number | undefined;
-  after?: number | undefined;
-  limit: number;
-}
 
 /**
  * A page of a room's messages in ascending seq. Without a cursor: the newest `limit`.
@@ -62,19 +57,6 @@ const pageQueries = perDatabase((db) => {
     after: page(gt(messages.seq, sql.placeholder('seq')), asc(messages.seq)),
   };
 });
-
-export interface NewMessage {
-  room: { id: number; name: string };
-  author: { id: number; username: string };
-  text: string;
-  clientId: string | null;
-  now: Date;
-}
-
-export type InsertResult =
-  | { kind: 'inserted'; message: MessageDto }
-  | { kind: 'duplicate'; message: MessageDto }
-  | { kind: 'clientIdConflict' };
 
 /**
  * Inserts a message and bumps every counter in one write transaction, so counts always match
