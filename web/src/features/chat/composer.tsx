@@ -1,4 +1,4 @@
-import { type FormEvent, type KeyboardEvent, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import {
   MAX_MESSAGE_LENGTH,
   MESSAGE_TEXT_PROBLEMS,
@@ -11,19 +11,44 @@ const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
 /** "Typing" is announced to the room at most this often while keys are pressed. */
 const TYPING_EVERY_MS = 2_000;
 
+export interface ComposerEdit {
+  seq: number;
+  /** The message's text when editing started. */
+  text: string;
+}
+
 interface ComposerProps {
   room: string;
   onSend: (text: string) => void;
   onTyping: () => void;
+  /** The message being edited, if any: the composer holds its text and saves instead of sending. */
+  editing: ComposerEdit | null;
+  onSaveEdit: (seq: number, text: string) => void;
+  onCancelEdit: () => void;
+  /** Up arrow in the empty composer: edit my last message. False when there is none. */
+  onEditLast: () => boolean;
+  /** The author of the message the next one replies to, if any. */
+  replyingTo: { seq: number; author: string } | null;
+  onCancelReply: () => void;
 }
 
 /**
  * Enter sends, Shift+Enter starts a new line. Text the server would refuse (blank or invisible-only,
  * over-long, or holding control characters) cannot be sent: the same rules, from shared/rules.ts.
+ *
+ * Editing reuses the composer: the draft is put aside while the message's text is edited (Enter
+ * saves, Escape cancels) and comes back afterwards.
  */
-export function Composer({ room, onSend, onTyping }: ComposerProps) {
+export function Composer(props: ComposerProps) {
+  const { room, onSend, onTyping, editing, replyingTo } = props;
   const [text, setText] = useState('');
   const lastTyping = useRef(0);
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const textRef = useRef(text);
+  textRef.current = text;
+  /** The draft put aside while editing; null when not editing. */
+  const draft = useRef<string | null>(null);
+  const caretToEnd = useRef(false);
   const normalized = normalizeMessageText(text);
   const length = normalized.length;
   const problem = messageTextProblem(text);
@@ -33,8 +58,41 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
   const canSend = problem === null;
   const showCounter = length >= COUNTER_FROM;
 
+  const editingSeq = editing?.seq ?? null;
+  const editingText = editing?.text ?? '';
+  useEffect(() => {
+    if (editingSeq === null) {
+      if (draft.current !== null) setText(draft.current);
+      draft.current = null;
+      return;
+    }
+    // Switching from one edit to another keeps the original draft.
+    if (draft.current === null) draft.current = textRef.current;
+    setText(editingText);
+    caretToEnd.current = true;
+    inputRef.current?.focus();
+  }, [editingSeq, editingText]);
+
+  const replySeq = replyingTo?.seq ?? null;
+  useEffect(() => {
+    if (replySeq !== null) inputRef.current?.focus();
+  }, [replySeq]);
+
+  useLayoutEffect(() => {
+    const input = inputRef.current;
+    if (!caretToEnd.current || !input) return;
+    caretToEnd.current = false;
+    input.setSelectionRange(input.value.length, input.value.length);
+  });
+
   const submit = () => {
     if (!canSend) return;
+    if (editing) {
+      // Saving the same text is no edit at all.
+      if (normalized === editing.text) props.onCancelEdit();
+      else props.onSaveEdit(editing.seq, normalized);
+      return;
+    }
     onSend(normalized);
     setText('');
     lastTyping.current = 0;
@@ -42,33 +100,68 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // isComposing: Enter that confirms an IME candidate (Japanese, Chinese…) must not send.
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (event.nativeEvent.isComposing) return;
+    if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'Escape' && (editing || replyingTo)) {
+      event.preventDefault();
+      if (editing) props.onCancelEdit();
+      else props.onCancelReply();
+    } else if (
+      event.key === 'ArrowUp' &&
+      text === '' &&
+      !editing &&
+      !event.shiftKey &&
+      !event.altKey &&
+      !event.ctrlKey &&
+      !event.metaKey
+    ) {
+      if (props.onEditLast()) event.preventDefault();
     }
   };
 
   const onChange = (value: string) => {
     setText(value);
     const now = Date.now();
-    if (value.trim() !== '' && now - lastTyping.current >= TYPING_EVERY_MS) {
+    if (!editing && value.trim() !== '' && now - lastTyping.current >= TYPING_EVERY_MS) {
       lastTyping.current = now;
       onTyping();
     }
   };
 
+  const context = editing || replyingTo ? 'composer-context' : '';
+
   return (
     <form
-      className="composer"
+      className={editing ? 'composer composer--editing' : 'composer'}
       onSubmit={(event: FormEvent) => {
         event.preventDefault();
         submit();
       }}
     >
+      {editing ? (
+        <div className="composer__context">
+          <span id="composer-context">Editing your message</span>
+          <button type="button" className="button button--small button--quiet" onClick={props.onCancelEdit}>
+            Cancel editing
+          </button>
+        </div>
+      ) : replyingTo ? (
+        <div className="composer__context">
+          <span id="composer-context">
+            Replying to <strong>{replyingTo.author}</strong>
+          </span>
+          <button type="button" className="button button--small button--quiet" onClick={props.onCancelReply}>
+            Cancel reply
+          </button>
+        </div>
+      ) : null}
       <label htmlFor="composer-text" className="visually-hidden">
         Message
       </label>
       <textarea
+        ref={inputRef}
         id="composer-text"
         className="composer__input"
         rows={1}
@@ -76,18 +169,25 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
         value={text}
         onChange={(event) => onChange(event.target.value)}
         onKeyDown={onKeyDown}
-        aria-describedby={['composer-hint', showCounter ? 'composer-counter' : '', unusual ? 'composer-problem' : '']
+        aria-describedby={[
+          context,
+          'composer-hint',
+          showCounter ? 'composer-counter' : '',
+          unusual ? 'composer-problem' : '',
+        ]
           .filter(Boolean)
           .join(' ')}
         aria-invalid={over || unusual !== null || undefined}
-        enterKeyHint="send"
+        enterKeyHint={editing ? 'done' : 'send'}
       />
       <button type="submit" className="button button--primary composer__send" disabled={!canSend}>
-        Send
+        {editing ? 'Save' : 'Send'}
       </button>
       <div className="composer__footer">
         <span id="composer-hint" className="composer__hint">
-          Enter to send · Shift+Enter for a new line
+          {editing
+            ? 'Enter to save · Escape to cancel'
+            : 'Enter to send · Shift+Enter for a new line · Up arrow to edit your last message'}
         </span>
         {showCounter ? (
           <span

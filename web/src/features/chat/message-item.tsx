@@ -1,7 +1,16 @@
-import { memo } from 'react';
+import { memo, type PointerEvent, useRef } from 'react';
 import type { Message } from '../../lib/api-types.ts';
 import { fullTime, shortTime } from '../../lib/format-time.ts';
+import { EmojiPicker } from './emoji-picker.tsx';
+import { MessageActionBar } from './message-action-bar.tsx';
+import { isDeleted } from './message-patches.ts';
+import { MessageQuote } from './message-quote.tsx';
+import { ReactionBar } from './reaction-bar.tsx';
 import type { OutboxItem } from './use-outbox.ts';
+
+/** A touch held this long, without moving, opens the message's actions. */
+const LONG_PRESS_MS = 500;
+const LONG_PRESS_SLACK_PX = 10;
 
 function Timestamp({ date }: { date: Date }) {
   return (
@@ -11,16 +20,148 @@ function Timestamp({ date }: { date: Date }) {
   );
 }
 
+/** What a message row can ask of the list; one stable object for all rows, so rows stay memoized. */
+export interface MessageHandlers {
+  openPicker: (seq: number) => void;
+  closePicker: () => void;
+  toggleReaction: (seq: number, emoji: string) => void;
+  reply: (message: Message) => void;
+  edit: (message: Message) => void;
+  askDelete: (message: Message) => void;
+  jumpTo: (seq: number) => void;
+  dismissError: (seq: number) => void;
+  /** A long press on a touch screen: show this message's actions. */
+  showActions: (seq: number) => void;
+}
+
+interface MessageItemProps {
+  message: Message;
+  me: string;
+  own: boolean;
+  /** The message it replies to is held and deleted since the quote was made. */
+  quoteDeleted: boolean;
+  pickerOpen: boolean;
+  actionsShown: boolean;
+  highlighted: boolean;
+  editing: boolean;
+  error: string | undefined;
+  handlers: MessageHandlers;
+}
+
 /** One message. Text goes in as a React text node: markup in it is shown, never interpreted. */
-export const MessageItem = memo(function MessageItem({ message, own }: { message: Message; own: boolean }) {
+export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
+  const { message, me, own, handlers } = props;
+  const deleted = isDeleted(message);
+  const longPress = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number } | null>(null);
+
+  const endPress = () => {
+    if (longPress.current) clearTimeout(longPress.current.timer);
+    longPress.current = null;
+  };
+  const onPointerDown = (event: PointerEvent<HTMLLIElement>) => {
+    if (event.pointerType !== 'touch' || deleted) return;
+    endPress();
+    const timer = setTimeout(() => {
+      longPress.current = null;
+      handlers.showActions(message.seq);
+    }, LONG_PRESS_MS);
+    longPress.current = { timer, x: event.clientX, y: event.clientY };
+  };
+  const onPointerMove = (event: PointerEvent<HTMLLIElement>) => {
+    const press = longPress.current;
+    if (press && Math.hypot(event.clientX - press.x, event.clientY - press.y) > LONG_PRESS_SLACK_PX) endPress();
+  };
+
+  const classes = ['message'];
+  if (own) classes.push('message--own');
+  if (deleted) classes.push('message--deleted');
+  if (props.actionsShown) classes.push('message--actions-shown');
+  if (props.highlighted) classes.push('message--highlighted');
+  if (props.editing) classes.push('message--editing');
+
   return (
-    <li className={own ? 'message message--own' : 'message'} data-message-id={message.id} data-seq={message.seq}>
+    <li
+      className={classes.join(' ')}
+      data-message-id={message.id}
+      data-seq={message.seq}
+      // Focused when a reply's quote jumps here, so keyboard and screen reader users land on it too.
+      tabIndex={-1}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={endPress}
+      onPointerCancel={endPress}
+      onContextMenu={(event) => {
+        // Some phones open their own menu on a long press, possibly before our timer: show ours instead.
+        if (longPress.current) {
+          event.preventDefault();
+          endPress();
+          handlers.showActions(message.seq);
+        } else if (props.actionsShown) {
+          event.preventDefault();
+        }
+      }}
+    >
       <div className="message__meta">
         <span className="message__author">{message.author}</span>
         {own ? <span className="visually-hidden"> (you)</span> : null}
         <Timestamp date={new Date(message.createdAt)} />
+        {message.editedAt && !deleted ? (
+          <span className="message__edited" title={`Edited ${fullTime(new Date(message.editedAt))}`}>
+            (edited)
+          </span>
+        ) : null}
+        {props.editing ? <span className="message__state">Editing…</span> : null}
       </div>
-      <p className="message__text">{message.text}</p>
+      {message.replyTo && !deleted ? (
+        <MessageQuote
+          quote={message.replyTo}
+          deleted={message.replyTo.deleted || props.quoteDeleted}
+          onJump={handlers.jumpTo}
+        />
+      ) : null}
+      {deleted ? (
+        <p className="message__text message__text--deleted">This message was deleted</p>
+      ) : (
+        <p className="message__text">{message.text}</p>
+      )}
+      {message.reactions.length > 0 ? (
+        <ReactionBar
+          reactions={message.reactions}
+          me={me}
+          onToggle={(emoji) => handlers.toggleReaction(message.seq, emoji)}
+        />
+      ) : null}
+      {props.pickerOpen ? (
+        <EmojiPicker
+          onPick={(emoji) => {
+            handlers.closePicker();
+            handlers.toggleReaction(message.seq, emoji);
+          }}
+          onClose={handlers.closePicker}
+        />
+      ) : null}
+      {props.error ? (
+        <div className="message__failure" role="alert">
+          <span>{props.error}</span>
+          <button
+            type="button"
+            className="button button--small button--quiet"
+            onClick={() => handlers.dismissError(message.seq)}
+          >
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      {deleted ? null : (
+        <MessageActionBar
+          own={own}
+          pickerOpen={props.pickerOpen}
+          onReact={() => (props.pickerOpen ? handlers.closePicker() : handlers.openPicker(message.seq))}
+          onReply={() => handlers.reply(message)}
+          onEdit={() => handlers.edit(message)}
+          onDelete={() => handlers.askDelete(message)}
+        />
+      )}
     </li>
   );
 });
@@ -44,6 +185,7 @@ export function PendingItem({ item, author, onRetry, onDiscard }: PendingItemPro
         <span className="message__author">{author}</span>
         <span className="message__state">{failed ? 'Not sent' : 'Sending…'}</span>
       </div>
+      {item.replyTo ? <MessageQuote quote={item.replyTo} deleted={item.replyTo.deleted} /> : null}
       <p className="message__text">{item.text}</p>
       {failed ? (
         <div className="message__failure">

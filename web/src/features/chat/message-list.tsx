@@ -1,12 +1,16 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import type { Message } from '../../lib/api-types.ts';
-import { MessageItem, PendingItem } from './message-item.tsx';
+import { type MessageHandlers, MessageItem, PendingItem } from './message-item.tsx';
+import { isDeleted } from './message-patches.ts';
 import type { OutboxItem } from './use-outbox.ts';
 
 /** Within this many pixels of the end counts as "at the bottom", following new messages. */
 const BOTTOM_SLACK_PX = 48;
 /** Older history starts loading when the reader scrolls this close to the top. */
 const LOAD_OLDER_WITHIN_PX = 240;
+/** How long a message jumped to from a reply stays highlighted. */
+const HIGHLIGHT_MS = 2_000;
 
 interface MessageListProps {
   room: string;
@@ -19,6 +23,17 @@ interface MessageListProps {
   onLoadOlder: () => void;
   onRetry: (clientId: string) => void;
   onDiscard: (clientId: string) => void;
+  /** Loads older history until the message with `seq` is held; see useRoomLive. */
+  loadUntil: (seq: number) => Promise<boolean>;
+  editingSeq: number | null;
+  onEdit: (message: Message) => void;
+  onReply: (message: Message) => void;
+  /** Called once the reader confirmed. */
+  onDelete: (seq: number) => void;
+  onToggleReaction: (seq: number, emoji: string) => void;
+  /** Why the last change to a message failed, by seq. */
+  errors: ReadonlyMap<number, string>;
+  onDismissError: (seq: number) => void;
 }
 
 interface Edges {
@@ -42,6 +57,58 @@ export function MessageList(props: MessageListProps) {
   const atBottom = useRef(true);
   const edges = useRef<Edges | null>(null);
   const [unseen, setUnseen] = useState(0);
+  const [pickerSeq, setPickerSeq] = useState<number | null>(null);
+  /** The message whose actions a long press showed. */
+  const [actionsSeq, setActionsSeq] = useState<number | null>(null);
+  const [confirming, setConfirming] = useState<Message | null>(null);
+  /** A message to scroll to and focus once it is in the list (it may still be loading). */
+  const [jumpSeq, setJumpSeq] = useState<number | null>(null);
+  const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
+  const [focusSeq, setFocusSeq] = useState<number | null>(null);
+  const deletedSeqs = useMemo(
+    () => new Set(messages.filter((message) => isDeleted(message)).map((message) => message.seq)),
+    [messages],
+  );
+  const heldSeqs = useRef(new Set<number>());
+  heldSeqs.current = new Set(messages.map((message) => message.seq));
+
+  // Handlers read the newest props through a ref, so one object serves every render and every row.
+  const latest = useRef(props);
+  latest.current = props;
+  const handlers = useMemo(
+    (): MessageHandlers => ({
+      openPicker: (seq) => {
+        setActionsSeq(null);
+        setPickerSeq(seq);
+      },
+      closePicker: () => setPickerSeq(null),
+      toggleReaction: (seq, emoji) => latest.current.onToggleReaction(seq, emoji),
+      reply: (message) => {
+        setActionsSeq(null);
+        latest.current.onReply(message);
+      },
+      edit: (message) => {
+        setActionsSeq(null);
+        latest.current.onEdit(message);
+      },
+      askDelete: (message) => {
+        setActionsSeq(null);
+        setConfirming(message);
+      },
+      jumpTo: (seq) => {
+        setJumpSeq(seq);
+        if (!heldSeqs.current.has(seq)) {
+          void latest.current.loadUntil(seq).then((found) => {
+            // Not there after all (an error, which the log shows, or no such message): give up.
+            if (!found || !heldSeqs.current.has(seq)) setJumpSeq((current) => (current === seq ? null : current));
+          });
+        }
+      },
+      dismissError: (seq) => latest.current.onDismissError(seq),
+      showActions: (seq) => setActionsSeq(seq),
+    }),
+    [],
+  );
 
   const keys = [...messages.map((message) => `m${message.id}`), ...pending.map((item) => `p${item.clientId}`)];
   const ownKeys = new Set([
@@ -97,6 +164,52 @@ export function MessageList(props: MessageListProps) {
     return () => observer.disconnect();
   }, []);
 
+  // After the layout effect above (which keeps the view steady when older history goes in above).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again whenever the item list changed
+  useLayoutEffect(() => {
+    if (jumpSeq === null) return;
+    const target = contentRef.current?.querySelector<HTMLElement>(`[data-seq="${jumpSeq}"]`);
+    if (!target) return;
+    atBottom.current = false;
+    target.scrollIntoView({ block: 'center' });
+    target.focus({ preventScroll: true });
+    setJumpSeq(null);
+    setHighlightSeq(jumpSeq);
+  }, [jumpSeq, keys.join(' ')]);
+
+  useEffect(() => {
+    if (highlightSeq === null) return;
+    const timer = setTimeout(() => setHighlightSeq(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlightSeq]);
+
+  // Actions shown by a long press stay until a touch lands outside that message.
+  useEffect(() => {
+    if (actionsSeq === null) return;
+    const onPointerDown = (event: PointerEvent) => {
+      const shown = contentRef.current?.querySelector(`[data-seq="${actionsSeq}"]`);
+      if (!(event.target instanceof Node) || !shown?.contains(event.target)) setActionsSeq(null);
+    };
+    document.addEventListener('pointerdown', onPointerDown);
+    return () => document.removeEventListener('pointerdown', onPointerDown);
+  }, [actionsSeq]);
+
+  const confirmDelete = useCallback(() => {
+    if (!confirming) return;
+    const seq = confirming.seq;
+    setConfirming(null);
+    latest.current.onDelete(seq);
+    setFocusSeq(seq);
+  }, [confirming]);
+
+  // Its Delete button is gone with the message's text: keep the focus on the message instead of
+  // losing it. An effect, so it runs once the dialog (which makes the rest of the page inert) closed.
+  useEffect(() => {
+    if (focusSeq === null) return;
+    contentRef.current?.querySelector<HTMLElement>(`[data-seq="${focusSeq}"]`)?.focus({ preventScroll: true });
+    setFocusSeq(null);
+  }, [focusSeq]);
+
   const onScroll = () => {
     const log = logRef.current;
     if (!log) return;
@@ -139,7 +252,19 @@ export function MessageList(props: MessageListProps) {
         ) : null}
         <ol className="messages" ref={contentRef}>
           {messages.map((message) => (
-            <MessageItem key={message.id} message={message} own={message.author === me} />
+            <MessageItem
+              key={message.id}
+              message={message}
+              me={me}
+              own={message.author === me}
+              quoteDeleted={message.replyTo !== null && deletedSeqs.has(message.replyTo.seq)}
+              pickerOpen={pickerSeq === message.seq}
+              actionsShown={actionsSeq === message.seq}
+              highlighted={highlightSeq === message.seq}
+              editing={props.editingSeq === message.seq}
+              error={props.errors.get(message.seq)}
+              handlers={handlers}
+            />
           ))}
           {pending.map((item) => (
             <PendingItem
@@ -156,6 +281,16 @@ export function MessageList(props: MessageListProps) {
         <button type="button" className="jump-to-latest" onClick={scrollToBottom}>
           {unseen === 1 ? '1 new message' : `${unseen} new messages`} <span aria-hidden="true">↓</span>
         </button>
+      ) : null}
+      {confirming ? (
+        <ConfirmDialog
+          title="Delete this message?"
+          confirmLabel="Delete"
+          onConfirm={confirmDelete}
+          onCancel={() => setConfirming(null)}
+        >
+          <p>Everyone in #{room} will see “This message was deleted” in its place. This cannot be undone.</p>
+        </ConfirmDialog>
       ) : null}
     </div>
   );

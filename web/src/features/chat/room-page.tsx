@@ -1,16 +1,19 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
 import { normalizeRoomName } from '../../../../shared/rules.ts';
 import { describeApiError } from '../../lib/errors.ts';
+import type { Message } from '../../lib/api-types.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useSession } from '../auth/session.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';
-import { Composer } from './composer.tsx';
+import { Composer, type ComposerEdit } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { MembersPanel } from './members-panel.tsx';
 import { MessageList } from './message-list.tsx';
+import { isDeleted, quoteOf } from './message-patches.ts';
 import { TypingIndicator } from './typing-indicator.tsx';
+import { useMessageActions } from './use-message-actions.ts';
 import { useOutbox } from './use-outbox.ts';
 import { useRoomLive } from './use-room-live.ts';
 import { useRoomStats } from './use-room-stats.ts';
@@ -71,10 +74,50 @@ export function RoomPage() {
 function RoomView({ room, me }: { room: string; me: string }) {
   const trpc = useTRPC();
   const typingMutation = useMutation(trpc.rooms.typing.mutationOptions({ onError: () => {} }));
-  // Arrivals bump the counts; the callback runs after render, when `stats` below exists.
-  const live = useRoomLive(room, (messages) => stats.countArrivals(messages));
+  // Arrivals and deletions move the counts; the callbacks run after render, when `stats` below exists.
+  const live = useRoomLive(room, {
+    onNewMessages: (messages) => stats.countArrivals(messages),
+    onDeleted: (messages) => stats.countDeletions(messages),
+  });
   const stats = useRoomStats(room, live.online);
   const outbox = useOutbox(room, (message) => live.addMessages([message]));
+  const actions = useMessageActions(room, me, live);
+  // Editing and replying are one or the other: each starts by ending the other.
+  const [editing, setEditing] = useState<ComposerEdit | null>(null);
+  const [replyingTo, setReplyingTo] = useState<Message | null>(null);
+  const messagesRef = useRef(live.timeline.messages);
+  messagesRef.current = live.timeline.messages;
+
+  const startEdit = useCallback((message: Message) => {
+    setReplyingTo(null);
+    setEditing({ seq: message.seq, text: message.text });
+  }, []);
+  const startReply = useCallback((message: Message) => {
+    setEditing(null);
+    setReplyingTo(message);
+  }, []);
+  const editLast = useCallback(() => {
+    const last = messagesRef.current.findLast((message) => message.author === me && !isDeleted(message));
+    if (last) startEdit(last);
+    return last !== undefined;
+  }, [me, startEdit]);
+  const send = (text: string) => {
+    outbox.send(text, replyingTo ? quoteOf(replyingTo) : null);
+    setReplyingTo(null);
+  };
+  const saveEdit = (seq: number, text: string) => {
+    actions.edit(seq, text);
+    setEditing(null);
+  };
+
+  // A message deleted meanwhile (from another tab, say) can be neither edited nor replied to.
+  const editingDeleted = editing !== null && live.timeline.messages.some((m) => m.seq === editing.seq && isDeleted(m));
+  const replyDeleted =
+    replyingTo !== null && live.timeline.messages.some((m) => m.seq === replyingTo.seq && isDeleted(m));
+  useEffect(() => {
+    if (editingDeleted) setEditing(null);
+    if (replyDeleted) setReplyingTo(null);
+  }, [editingDeleted, replyDeleted]);
 
   // A message whose live event beat our own post answer is already in the timeline.
   const pending = useMemo(
@@ -119,6 +162,14 @@ function RoomView({ room, me }: { room: string; me: string }) {
               onLoadOlder={live.loadOlder}
               onRetry={outbox.retry}
               onDiscard={outbox.discard}
+              loadUntil={live.loadUntil}
+              editingSeq={editing?.seq ?? null}
+              onEdit={startEdit}
+              onReply={startReply}
+              onDelete={actions.remove}
+              onToggleReaction={actions.toggleReaction}
+              errors={actions.errors}
+              onDismissError={actions.dismissError}
             />
           ) : live.status === 'error' ? (
             <div className="chat__problem" role="alert">
@@ -131,7 +182,17 @@ function RoomView({ room, me }: { room: string; me: string }) {
             <p className="chat__problem muted">Loading messages…</p>
           )}
           <TypingIndicator me={me} usernames={live.typing} />
-          <Composer room={room} onSend={outbox.send} onTyping={() => typingMutation.mutate({ room })} />
+          <Composer
+            room={room}
+            onSend={send}
+            onTyping={() => typingMutation.mutate({ room })}
+            editing={editing}
+            onSaveEdit={saveEdit}
+            onCancelEdit={() => setEditing(null)}
+            onEditLast={editLast}
+            replyingTo={replyingTo}
+            onCancelReply={() => setReplyingTo(null)}
+          />
         </main>
       </div>
       <aside className="sidebar" aria-label="Room details">

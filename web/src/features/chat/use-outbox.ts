@@ -3,11 +3,14 @@ import { useCallback, useRef, useState } from 'react';
 import type { Message } from '../../lib/api-types.ts';
 import { describeApiError } from '../../lib/errors.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import type { ReplyQuote } from './message-patches.ts';
 
 export interface OutboxItem {
   /** Sent with every attempt: the server stores a message once per clientId, so retries never duplicate. */
   clientId: string;
   text: string;
+  /** The message it replies to, quoted as the server will quote it. */
+  replyTo: ReplyQuote | null;
   state: 'sending' | 'failed';
   error: string | null;
   createdAt: Date;
@@ -32,7 +35,12 @@ export function useOutbox(room: string, onSent: (message: Message) => void) {
         ),
       );
       try {
-        const { message } = await post.mutateAsync({ room, text: item.text, clientId: item.clientId });
+        const { message } = await post.mutateAsync({
+          room,
+          text: item.text,
+          clientId: item.clientId,
+          ...(item.replyTo ? { replyTo: item.replyTo.seq } : {}),
+        });
         onSentRef.current(message);
         setItems((current) => current.filter((entry) => entry.clientId !== item.clientId));
       } catch (error) {
@@ -48,10 +56,11 @@ export function useOutbox(room: string, onSent: (message: Message) => void) {
   );
 
   const send = useCallback(
-    (text: string) => {
+    (text: string, replyTo: ReplyQuote | null = null) => {
       const item: OutboxItem = {
         clientId: crypto.randomUUID(),
         text,
+        replyTo,
         state: 'sending',
         error: null,
         createdAt: new Date(),

@@ -10,6 +10,8 @@ import { Timeline, type TimelineSnapshot } from './timeline.ts';
 type RoomEvent = RouterOutputs['rooms']['events'] extends AsyncIterable<infer Event> ? Event : never;
 
 const PAGE_SIZE = 50;
+/** Jumping to a message far back loads history in the largest pages the server gives. */
+const JUMP_PAGE_SIZE = 100;
 /** Re-joining after a FORBIDDEN answer is tried at most this often, so a real refusal cannot loop. */
 const REJOIN_INTERVAL_MS = 30_000;
 
@@ -22,6 +24,8 @@ export interface RoomLive {
   loadingOlder: boolean;
   olderError: string | null;
   loadOlder: () => void;
+  /** Loads older history until the message with `seq` is held (or history ends); false on error. */
+  loadUntil: (seq: number) => Promise<boolean>;
   /** Who has the room open right now; null until the server said. */
   online: readonly string[] | null;
   typing: readonly string[];
@@ -30,17 +34,33 @@ export interface RoomLive {
   restartLive: () => void;
   /** For answers to our own posts: they count like any other arrival. */
   addMessages: (messages: readonly Message[]) => void;
+  /** The stream's position now: pass it to `applyAnswer` with the answer to a change started now. */
+  mark: () => number;
+  /** The server's answer to our own edit, delete or reaction (see Timeline.applyAnswer). */
+  applyAnswer: (message: Message, since: number) => void;
+  /** Shows an optimistic change until the returned function is called. */
+  overlay: Timeline['overlay'];
+}
+
+export interface RoomLiveCallbacks {
+  /** Messages that arrived (live, or answers to our posts), once each. */
+  onNewMessages: (messages: readonly Message[]) => void;
+  /** Messages that were deleted while held. */
+  onDeleted: (messages: readonly Message[]) => void;
 }
 
 /**
  * History and live events of one room, merged into one timeline.
  *
- * Flow: load the newest page over HTTP, then subscribe with lastEventId = the newest seq held, so
- * the server sends everything after it exactly once and then live messages. wsLink remembers the
- * id of each message event and resumes from it after a reconnect; the timeline drops anything it
- * already holds, so replays never show twice. A `reset` (too far behind) refetches the newest page.
+ * Flow: load the newest page over HTTP, then subscribe with lastEventId = the newest seq held (an
+ * id in the first format the server issued, which it still accepts), so the server sends every
+ * message and change after it exactly once and then live events. From then on the ids are the
+ * server's own, opaque strings: wsLink remembers the id of each event and resumes from it after a
+ * reconnect, and so does a restart here. The timeline drops messages it already holds, and an
+ * update replaces the whole message, so replays never show twice. A `reset` (too far behind)
+ * refetches the newest page.
  */
-export function useRoomLive(room: string, onNewMessages: (messages: readonly Message[]) => void): RoomLive {
+export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLive {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
@@ -54,17 +74,17 @@ export function useRoomLive(room: string, onNewMessages: (messages: readonly Mes
   const [online, setOnline] = useState<readonly string[] | null>(null);
   const [typing, setTyping] = useState<readonly string[]>([]);
   const [liveError, setLiveError] = useState<string | null>(null);
-  const onNewRef = useRef(onNewMessages);
-  onNewRef.current = onNewMessages;
-  const olderInFlight = useRef(false);
+  const callbacksRef = useRef(callbacks);
+  callbacksRef.current = callbacks;
+  const olderLoad = useRef<Promise<boolean> | null>(null);
   const lastRejoin = useRef(0);
   const transportRetries = useRef(0);
   /**
-   * The seq the stream has delivered up to (event ids are the newest seq sent). Restarting the
-   * subscription resumes from here, not from the newest message held: an answer to our own post
-   * can be newer than messages the stream has not delivered yet.
+   * The id of the last event the stream delivered, as the server gave it: opaque, never parsed.
+   * Restarting the subscription resumes from here, not from the newest message held: an answer to
+   * our own post can be newer than messages the stream has not delivered yet.
    */
-  const streamSeq = useRef<string | null>(null);
+  const lastEventId = useRef<string | null>(null);
   const subscribeFromRef = useRef(subscribeFrom);
   subscribeFromRef.current = subscribeFrom;
   const retryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -73,23 +93,37 @@ export function useRoomLive(room: string, onNewMessages: (messages: readonly Mes
   const addMessages = useCallback(
     (messages: readonly Message[]) => {
       const fresh = timeline.add(messages);
-      if (fresh.length > 0) onNewRef.current(fresh);
+      if (fresh.length > 0) callbacksRef.current.onNewMessages(fresh);
+    },
+    [timeline],
+  );
+
+  const applyUpdates = (messages: readonly Message[]) => {
+    const deleted = timeline.update(messages);
+    if (deleted.length > 0) callbacksRef.current.onDeleted(deleted);
+  };
+
+  const applyAnswer = useCallback(
+    (message: Message, since: number) => {
+      const deleted = timeline.applyAnswer(message, since);
+      if (deleted.length > 0) callbacksRef.current.onDeleted(deleted);
     },
     [timeline],
   );
 
   const loadNewest = useCallback(async () => {
     try {
+      const since = timeline.mark();
       const page = await queryClient.fetchQuery({
         ...trpc.messages.list.queryOptions({ room, limit: PAGE_SIZE }),
         staleTime: 0,
       });
-      timeline.replace(page.messages, page.hasMore);
+      timeline.replace(page.messages, page.hasMore, since);
       setStatus('ready');
       setLoadError(null);
-      if (streamSeq.current === null) {
-        streamSeq.current = String(page.messages.at(-1)?.seq ?? 0);
-        setSubscribeFrom(streamSeq.current);
+      if (lastEventId.current === null) {
+        lastEventId.current = String(page.messages.at(-1)?.seq ?? 0);
+        setSubscribeFrom(lastEventId.current);
       }
     } catch (error) {
       const info = describeApiError(error);
@@ -103,33 +137,62 @@ export function useRoomLive(room: string, onNewMessages: (messages: readonly Mes
     void loadNewest();
   }, [loadNewest]);
 
-  const loadOlder = useCallback(async () => {
-    const before = timeline.oldestSeq();
-    if (before === null || !timeline.getSnapshot().hasOlder || olderInFlight.current) return;
-    olderInFlight.current = true;
-    setLoadingOlder(true);
-    setOlderError(null);
-    try {
-      const page = await queryClient.fetchQuery({
-        ...trpc.messages.list.queryOptions({ room, before, limit: PAGE_SIZE }),
-        staleTime: Number.POSITIVE_INFINITY,
-      });
-      timeline.prepend(page.messages, page.hasMore);
-    } catch (error) {
-      setOlderError(describeApiError(error).message);
-    } finally {
-      olderInFlight.current = false;
-      setLoadingOlder(false);
-    }
-  }, [queryClient, trpc, room, timeline]);
+  /** One page of older history; joins the page already loading, if any. False on error. */
+  const loadOlder = useCallback(
+    (limit = PAGE_SIZE): Promise<boolean> => {
+      if (olderLoad.current) return olderLoad.current;
+      const before = timeline.oldestSeq();
+      if (before === null || !timeline.getSnapshot().hasOlder) return Promise.resolve(true);
+      setLoadingOlder(true);
+      setOlderError(null);
+      const since = timeline.mark();
+      const load = queryClient
+        .fetchQuery({
+          ...trpc.messages.list.queryOptions({ room, before, limit }),
+          // Messages change (edits, deletions, reactions): a cached page may be out of date.
+          staleTime: 0,
+        })
+        .then(
+          (page) => {
+            timeline.prepend(page.messages, page.hasMore, since);
+            return true;
+          },
+          (error: unknown) => {
+            setOlderError(describeApiError(error).message);
+            return false;
+          },
+        )
+        .finally(() => {
+          olderLoad.current = null;
+          setLoadingOlder(false);
+        });
+      olderLoad.current = load;
+      return load;
+    },
+    [queryClient, trpc, room, timeline],
+  );
 
-  // Every event arrives tracked, as { id: newest seq sent, data }: wsLink resumes from that id.
+  const loadUntil = useCallback(
+    async (seq: number): Promise<boolean> => {
+      for (;;) {
+        const oldest = timeline.oldestSeq();
+        if (oldest === null || oldest <= seq || !timeline.getSnapshot().hasOlder) return true;
+        if (!(await loadOlder(JUMP_PAGE_SIZE))) return false;
+      }
+    },
+    [loadOlder, timeline],
+  );
+
+  // Every event arrives tracked, as { id, data }: wsLink resumes from that id.
   const onEvent = (envelope: RoomEvent) => {
-    streamSeq.current = envelope.id;
+    lastEventId.current = envelope.id;
     const event = envelope.data;
     switch (event.type) {
       case 'message':
         addMessages([event.message]);
+        break;
+      case 'update':
+        applyUpdates([event.message]);
         break;
       case 'presence':
         setOnline(event.online);
@@ -183,7 +246,7 @@ export function useRoomLive(room: string, onNewMessages: (messages: readonly Mes
   );
 
   function restartStream() {
-    const from = streamSeq.current;
+    const from = lastEventId.current;
     if (from !== null && from !== subscribeFromRef.current) setSubscribeFrom(from);
     else subscription.reset();
   }
@@ -196,6 +259,7 @@ export function useRoomLive(room: string, onNewMessages: (messages: readonly Mes
     loadingOlder,
     olderError,
     loadOlder: () => void loadOlder(),
+    loadUntil,
     online,
     typing,
     liveError,
@@ -204,5 +268,8 @@ export function useRoomLive(room: string, onNewMessages: (messages: readonly Mes
       restartStream();
     },
     addMessages,
+    mark: timeline.mark,
+    applyAnswer,
+    overlay: timeline.overlay,
   };
 }

@@ -21,8 +21,8 @@ const PAGE = { limit: MAX_LIST_LIMIT };
 
 /**
  * Members and message counts for the room. Counts move up the moment a message arrives (from the
- * live stream or our own post) and are re-read from the server shortly after, so they stay exact
- * even for messages sent in other rooms.
+ * live stream or our own post), down when one is deleted, and are re-read from the server shortly
+ * after, so they stay exact even for messages sent in other rooms.
  */
 export function useRoomStats(room: string, online: readonly string[] | null) {
   const trpc = useTRPC();
@@ -43,10 +43,11 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
 
   useEffect(() => () => clearTimeout(reconcileTimer.current), []);
 
-  const countArrivals = useCallback(
-    (messages: readonly Message[]) => {
+  /** Arrivals count +1 for their author, deletions -1 (a deleted message no longer counts). */
+  const count = useCallback(
+    (messages: readonly Message[], step: 1 | -1) => {
       const byAuthor = new Map<string, number>();
-      for (const message of messages) byAuthor.set(message.author, (byAuthor.get(message.author) ?? 0) + 1);
+      for (const message of messages) byAuthor.set(message.author, (byAuthor.get(message.author) ?? 0) + step);
       queryClient.setQueryData(membersKey, (data) =>
         data ? { ...data, users: data.users.map((user: Member) => bump(user, byAuthor)) } : data,
       );
@@ -58,14 +59,16 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
         if (data.hasMore) return { ...data, users };
         const known = new Set(data.users.map((user) => user.username));
         const added: UserCount[] = [...byAuthor]
-          .filter(([author]) => !known.has(author))
-          .map(([author, count]) => ({ username: author, messageCount: count }));
+          .filter(([author, extra]) => !known.has(author) && extra > 0)
+          .map(([author, extra]) => ({ username: author, messageCount: extra }));
         return { ...data, users: [...users, ...added] };
       });
       reconcile();
     },
     [queryClient, membersKey, overallKey, reconcile],
   );
+  const countArrivals = useCallback((messages: readonly Message[]) => count(messages, 1), [count]);
+  const countDeletions = useCallback((messages: readonly Message[]) => count(messages, -1), [count]);
 
   // Someone new is online or wrote: they joined after the member list was read.
   const memberNames = useMemo(() => new Set(members.data?.users.map((user) => user.username)), [members.data]);
@@ -102,6 +105,7 @@ export function useRoomStats(room: string, online: readonly string[] | null) {
     isLoading: members.isPending,
     isError: members.isError,
     countArrivals,
+    countDeletions,
   };
 }
 
