@@ -168,14 +168,36 @@ export const pageOutput = {
 
 export const userSchema = z.object({ username: z.string() });
 
+export const reactionSchema = z.object({
+  emoji: z.string(),
+  count: z.number().int(),
+  /** Who reacted, in the order they did. */
+  usernames: z.array(z.string()),
+});
+
+export const replyPreviewSchema = z.object({
+  seq: z.number().int(),
+  author: z.string(),
+  /** The original's text, cut to REPLY_EXCERPT_LENGTH characters; "" once it is deleted. */
+  text: z.string(),
+  deleted: z.boolean(),
+});
+export type ReplyPreview = z.infer<typeof replyPreviewSchema>;
+
 export const messageSchema = z.object({
   id: z.number().int(),
   room: z.string(),
   seq: z.number().int(),
   author: z.string(),
+  /** "" once the message is deleted. */
   text: z.string(),
   createdAt: z.iso.datetime(),
   clientId: z.string().nullable(),
+  editedAt: z.iso.datetime().nullable(),
+  deletedAt: z.iso.datetime().nullable(),
+  /** Ordered by first use; a deleted message has none. */
+  reactions: z.array(reactionSchema),
+  replyTo: replyPreviewSchema.nullable(),
 });
 export type MessageDto = z.infer<typeof messageSchema>;
 
