@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
   DEFAULT_LIST_LIMIT,
+  EMOJI_RULE,
   hasForbiddenControl,
   hasLoneSurrogate,
   isBlankText,
+  isSingleEmoji,
   MAX_LIST_LIMIT,
   MAX_MESSAGE_LENGTH,
   MAX_PASSWORD_LENGTH,
@@ -67,6 +69,12 @@ export const messageTextSchema = z
   .refine((text) => !hasForbiddenControl(text), MESSAGE_TEXT_PROBLEMS.control)
   .refine((text) => !isBlankText(text), MESSAGE_TEXT_PROBLEMS.blank)
   .max(MAX_MESSAGE_LENGTH, MESSAGE_TEXT_PROBLEMS.tooLong);
+
+/** One emoji (shared/rules.ts isSingleEmoji); REST hands it over percent-encoded. */
+export const emojiSchema = z
+  .string({ error: 'emoji is required' })
+  .overwrite(decodePercent)
+  .refine(isSingleEmoji, EMOJI_RULE);
 
 export const clientIdSchema = z
   .string()
@@ -168,14 +176,36 @@ export const pageOutput = {
 
 export const userSchema = z.object({ username: z.string() });
 
+export const reactionSchema = z.object({
+  emoji: z.string(),
+  count: z.number().int(),
+  /** Who reacted, in the order they did. */
+  usernames: z.array(z.string()),
+});
+
+export const replyPreviewSchema = z.object({
+  seq: z.number().int(),
+  author: z.string(),
+  /** The original's text, cut to REPLY_EXCERPT_LENGTH characters; "" once it is deleted. */
+  text: z.string(),
+  deleted: z.boolean(),
+});
+export type ReplyPreview = z.infer<typeof replyPreviewSchema>;
+
 export const messageSchema = z.object({
   id: z.number().int(),
   room: z.string(),
   seq: z.number().int(),
   author: z.string(),
+  /** "" once the message is deleted. */
   text: z.string(),
   createdAt: z.iso.datetime(),
   clientId: z.string().nullable(),
+  editedAt: z.iso.datetime().nullable(),
+  deletedAt: z.iso.datetime().nullable(),
+  /** Ordered by first use; a deleted message has none. */
+  reactions: z.array(reactionSchema),
+  replyTo: replyPreviewSchema.nullable(),
 });
 export type MessageDto = z.infer<typeof messageSchema>;
 

@@ -95,3 +95,41 @@ export const MAX_BATCH_SIZE = 10;
 export const DEFAULT_LIST_LIMIT = 100;
 /** …and may be at most this. */
 export const MAX_LIST_LIMIT = 200;
+
+/** Quotes of the message replied to are cut to this many characters (UTF-16 code units, like MAX_MESSAGE_LENGTH). */
+export const REPLY_EXCERPT_LENGTH = 200;
+
+/** At most this many different emoji on one message. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+
+/** Longer than any real emoji (the longest ZWJ sequences and subdivision flags are about 14 code units). */
+const MAX_EMOJI_LENGTH = 32;
+const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+/** A flag: two regional indicators. */
+const FLAG = /^\p{Regional_Indicator}{2}$/u;
+/** A keycap: 0-9, # or *, an optional VS16, then U+20E3. */
+const KEYCAP = /^[0-9#*]\uFE0F?\u20E3$/u;
+
+export const EMOJI_RULE = 'must be one emoji, e.g. 👍';
+
+/**
+ * One extended grapheme cluster from Unicode's emoji set: a pictographic emoji with its modifiers,
+ * variation selectors and ZWJ parts, a flag or a keycap. Intl.Segmenter finds the cluster; no
+ * library needed (decision 019).
+ */
+export function isSingleEmoji(value: string): boolean {
+  if (value.length === 0 || value.length > MAX_EMOJI_LENGTH) return false;
+  if (LONE_SURROGATE.test(value) || FORBIDDEN_CONTROL.test(value)) return false;
+  const segments = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(value)];
+  if (segments.length !== 1) return false;
+  return PICTOGRAPHIC.test(value) || FLAG.test(value) || KEYCAP.test(value);
+}
+
+/** The start of `text`, at most REPLY_EXCERPT_LENGTH code units, never splitting a surrogate pair. */
+export function replyExcerpt(text: string): string {
+  if (text.length <= REPLY_EXCERPT_LENGTH) return text;
+  let end = REPLY_EXCERPT_LENGTH;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end);
+}

@@ -48,6 +48,13 @@ export const rooms = sqliteTable(
     messageCount: integer('message_count').notNull().default(0),
     lastMessageAt: integer('last_message_at', { mode: 'timestamp_ms' }),
     createdAt: createdAt(),
+    /**
+     * The room's change counter: every post, edit, delete and reaction change takes the next value
+     * inside its transaction. Live event ids are built from it (decision 019).
+     */
+    lastChange: integer('last_change').notNull().default(0),
+    /** Who created the room: they may delete any message in it. Null only if that user is gone. */
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
   },
   (t) => [uniqueIndex('rooms_name_unique').on(t.name)],
 );
@@ -82,9 +89,51 @@ export const messages = sqliteTable(
     text: text('text').notNull(),
     clientId: text('client_id'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    editedAt: integer('edited_at', { mode: 'timestamp_ms' }),
+    /** Set when deleted; the text is then '' (really gone, not hidden). */
+    deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
+    /** The seq of the message this one replies to, in the same room. */
+    replyTo: integer('reply_to'),
+    /** The room change that posted this message (rooms.last_change then): resume reads new posts by it. */
+    createdChange: integer('created_change').notNull().default(0),
   },
   (t) => [
     uniqueIndex('messages_room_seq_unique').on(t.roomId, t.seq),
     uniqueIndex('messages_author_client_id_unique').on(t.authorId, t.clientId),
+    index('messages_room_created_change_idx').on(t.roomId, t.createdChange),
+    index('messages_room_reply_to_idx').on(t.roomId, t.replyTo),
   ],
+);
+
+/** One user's reaction with one emoji to one message. `id` orders reactions by first use. */
+export const reactions = sqliteTable(
+  'reactions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    messageId: integer('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+  },
+  (t) => [uniqueIndex('reactions_message_user_emoji_unique').on(t.messageId, t.userId, t.emoji)],
+);
+
+/**
+ * The room's change log for everything but posts (posts are found by messages.created_change):
+ * which message an edit, delete or reaction change touched, at which room change. Only the newest
+ * MAX_REPLAY changes of a room are kept; a client further behind gets `reset` (decision 019).
+ */
+export const messageChanges = sqliteTable(
+  'message_changes',
+  {
+    roomId: integer('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    change: integer('change').notNull(),
+    seq: integer('seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.change] })],
 );

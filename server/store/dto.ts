@@ -1,6 +1,7 @@
+import { replyExcerpt } from '../../shared/rules.ts';
 import type { MessageDto, RoomSummary } from '../schemas.ts';
 
-/** A message as both backends read it, before the room name is added. */
+/** A message as both backends read it, before the room name and reactions are added. */
 export type MessageRow = {
   id: number;
   seq: number;
@@ -8,15 +9,70 @@ export type MessageRow = {
   text: string;
   createdAt: Date;
   clientId: string | null;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  /** The message replied to (a left join on the same room's seq): all null when there is none. */
+  replySeq: number | null;
+  replyAuthor: string | null;
+  replyText: string | null;
+  replyDeletedAt: Date | null;
 };
+
+/** One reaction row, in first-use order (reactions.id). */
+export type ReactionRow = { messageId: number; emoji: string; username: string };
+
+export type ReactionDto = MessageDto['reactions'][number];
+
+/**
+ * Groups reaction rows (ordered by reactions.id, i.e. by first use) per message: emoji in order of
+ * their first use, usernames in the order they reacted.
+ */
+export function groupReactions(rows: readonly ReactionRow[]): Map<number, ReactionDto[]> {
+  const byMessage = new Map<number, Map<string, ReactionDto>>();
+  for (const row of rows) {
+    let emoji = byMessage.get(row.messageId);
+    if (!emoji) {
+      emoji = new Map();
+      byMessage.set(row.messageId, emoji);
+    }
+    let reaction = emoji.get(row.emoji);
+    if (!reaction) {
+      reaction = { emoji: row.emoji, count: 0, usernames: [] };
+      emoji.set(row.emoji, reaction);
+    }
+    reaction.count += 1;
+    reaction.usernames.push(row.username);
+  }
+  return new Map([...byMessage].map(([id, emoji]) => [id, [...emoji.values()]]));
+}
 
 /**
  * Keys in messageSchema's order (the order a freshly posted message has), on both backends, so the
  * history and live frames of a message are byte for byte identical whichever database holds it.
  */
-export function toMessageDto(room: string, row: MessageRow): MessageDto {
+export function toMessageDto(room: string, row: MessageRow, reactions: ReactionDto[] = []): MessageDto {
   const { id, seq, author, text, createdAt, clientId } = row;
-  return { id, room, seq, author, text, createdAt: createdAt.toISOString(), clientId };
+  return {
+    id,
+    room,
+    seq,
+    author,
+    text,
+    createdAt: createdAt.toISOString(),
+    clientId,
+    editedAt: row.editedAt?.toISOString() ?? null,
+    deletedAt: row.deletedAt?.toISOString() ?? null,
+    reactions,
+    replyTo:
+      row.replySeq === null || row.replyAuthor === null
+        ? null
+        : {
+            seq: row.replySeq,
+            author: row.replyAuthor,
+            text: row.replyDeletedAt === null ? replyExcerpt(row.replyText ?? '') : '',
+            deleted: row.replyDeletedAt !== null,
+          },
+  };
 }
 
 /** A room's summary as both backends read it (memberCount from a subquery). */

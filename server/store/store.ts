@@ -1,7 +1,7 @@
-import type { MessageDto, RoomSummary } from '../schemas.ts';
+import type { MessageDto, ReplyPreview, RoomSummary } from '../schemas.ts';
 import type { CountKey, KeysetPage, KeysetRequest, MemberKey, RoomActivityKey } from './keyset-page.ts';
 
-export type { MessageDto, RoomSummary };
+export type { MessageDto, ReplyPreview, RoomSummary };
 
 /**
  * The storage of atlas-chat, as the routers, the live layer and the context see it: plain rows and
@@ -14,6 +14,12 @@ export type { MessageDto, RoomSummary };
  * API answers with 503. Anything else is a bug or a broken invariant and rejects with the driver's
  * own error (never with the query's parameters attached: they hold password and token hashes).
  */
+/**
+ * How many changes of a room the change log keeps (decision 019): a live client further behind than
+ * this is told to reset. Pruned inside each change's own transaction.
+ */
+export const CHANGE_LOG_LENGTH = 1000;
+
 export interface Store {
   /** 'sqlite ./data/atlas-chat.db' or 'postgres 127.0.0.1:5432/atlas' (never a password): for logs. */
   readonly description: string;
@@ -109,6 +115,12 @@ export interface RoomStore {
    * every room an instance has subscribers in). Unknown names are left out.
    */
   lastSeqs(names: readonly string[]): Promise<Map<string, number>>;
+  /** The room's change counter (decision 019): 0 before anything happened; rejects for an unknown room. */
+  lastChange(roomId: number): Promise<number>;
+  /** lastChange of each named room that exists, in one query (the shared bus's head check). */
+  lastChanges(names: readonly string[]): Promise<Map<string, number>>;
+  /** The id of the user who created the room (null if unknown): they may delete any message in it. */
+  creator(roomId: number): Promise<number | null>;
 }
 
 export interface PageRequest {
@@ -128,12 +140,47 @@ export interface NewMessage {
   text: string;
   clientId: string | null;
   now: Date;
+  /**
+   * The message replied to, as the caller read it (it checked that it exists and is not deleted):
+   * the store keeps its seq, and the new message's DTO carries this preview.
+   */
+  replyTo?: ReplyPreview | null;
+}
+
+/**
+ * A change of a room as live clients see it (decision 019): `change` is the room's change counter
+ * after it. A post is a `message`; an edit, delete or reaction change is an `update` carrying the
+ * whole message after it.
+ */
+export interface RoomChange {
+  change: number;
+  type: 'message' | 'update';
+  message: MessageDto;
 }
 
 export type InsertResult =
-  | { kind: 'inserted'; message: MessageDto }
+  | { kind: 'inserted'; message: MessageDto; change: number }
   | { kind: 'duplicate'; message: MessageDto }
   | { kind: 'clientIdConflict' };
+
+/**
+ * What an edit, delete, react or unreact did. `changed`: committed; `changes` are the room changes it
+ * made, ascending: the message's own update first, then (edit and delete) one update per message
+ * replying to it, whose quote changed. `unchanged`: nothing to do (same text, already deleted,
+ * already reacted, not reacted), with the message as stored. `deleted`: the message is deleted, so
+ * it cannot be edited or reacted to. `tooManyReactions`: a new emoji beyond MAX_REACTIONS_PER_MESSAGE.
+ */
+export type ChangeResult =
+  | { kind: 'changed'; message: MessageDto; changes: RoomChange[] }
+  | { kind: 'unchanged'; message: MessageDto }
+  | { kind: 'notFound' }
+  | { kind: 'deleted' }
+  | { kind: 'tooManyReactions' };
+
+export interface ChangePage {
+  changes: RoomChange[];
+  hasMore: boolean;
+}
 
 export interface MessageStore {
   /**
@@ -152,6 +199,24 @@ export interface MessageStore {
    */
   insertBatch(inputs: readonly NewMessage[]): Promise<InsertResult[]>;
   insertOne(input: NewMessage): Promise<InsertResult>;
+  /** One message as stored (tombstones included), or undefined. */
+  get(room: RoomRow, seq: number): Promise<MessageDto | undefined>;
+  /** Each of these is one transaction that advances the room's change counter when it changes anything. */
+  edit(room: RoomRow, seq: number, text: string, now: Date): Promise<ChangeResult>;
+  /** Text becomes '', reactions go, and the author's counters (room, user, membership) drop by one. */
+  delete(room: RoomRow, seq: number, now: Date): Promise<ChangeResult>;
+  react(room: RoomRow, seq: number, userId: number, emoji: string): Promise<ChangeResult>;
+  unreact(room: RoomRow, seq: number, userId: number, emoji: string): Promise<ChangeResult>;
+  /**
+   * The room's changes after change `after`, ascending, at most `limit`, each with the message as
+   * it is NOW (a message edited twice appears twice, both times with its latest text: the stored
+   * text of earlier versions is gone by design). Posts come from messages.created_change, other
+   * changes from the change log, which keeps the newest MAX_REPLAY changes of each room; the caller
+   * resets a client further behind than that.
+   */
+  changes(room: RoomRow, after: number, limit: number): Promise<ChangePage>;
+  /** The change that posted message `seq` (0 for seq 0): how a pre-019 event id (a seq) resumes. */
+  changeOfSeq(room: RoomRow, seq: number): Promise<number | undefined>;
 }
 
 export interface RoomCount {
