@@ -46,7 +46,6 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
   };
 
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: Escape anywhere in the picker closes it
     <div ref={rootRef} className="emoji-picker" role="dialog" aria-label="Add a reaction" onKeyDown={onKeyDown}>
       <label htmlFor={searchId} className="visually-hidden">
         Search emoji

@@ -1,3 +1,5 @@
+import type { KeyboardEvent } from 'react';
+
 interface MessageActionBarProps {
   own: boolean;
   pickerOpen: boolean;
@@ -7,13 +9,25 @@ interface MessageActionBarProps {
   onDelete: () => void;
 }
 
+/** Left and Right move between the buttons, as in any toolbar. */
+function onArrowKeys(event: KeyboardEvent<HTMLDivElement>) {
+  if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+  const buttons = [...event.currentTarget.querySelectorAll('button')];
+  const index = buttons.findIndex((button) => button === document.activeElement);
+  if (index === -1) return;
+  event.preventDefault();
+  const step = event.key === 'ArrowRight' ? 1 : -1;
+  buttons[(index + step + buttons.length) % buttons.length]?.focus();
+}
+
 /**
- * What can be done with a message. Always in the page, so Tab reaches it; shown on hover, when
- * focus is inside the message, and after a long press on a touch screen (see styles.css).
+ * What can be done with a message. Always in the page, so Tab reaches it (each button, so no one
+ * needs to know the arrow keys); shown on hover, when focus is inside the message, and after a long
+ * press on a touch screen (see styles.css).
  */
 export function MessageActionBar({ own, pickerOpen, onReact, onReply, onEdit, onDelete }: MessageActionBarProps) {
   return (
-    <div className="message__actions" role="group" aria-label="Message actions">
+    <div className="message__actions" role="toolbar" aria-label="Message actions" onKeyDown={onArrowKeys}>
       <button type="button" className="message__action" aria-expanded={pickerOpen} onClick={onReact}>
         React
       </button>

@@ -47,7 +47,11 @@ export function unreactPatch(emoji: string, username: string): MessagePatch {
     const reactions = message.reactions
       .map((reaction) =>
         reaction.emoji === emoji
-          ? { ...reaction, count: reaction.count - 1, usernames: reaction.usernames.filter((name) => name !== username) }
+          ? {
+              ...reaction,
+              count: reaction.count - 1,
+              usernames: reaction.usernames.filter((name) => name !== username),
+            }
           : reaction,
       )
       .filter((reaction) => reaction.count > 0);

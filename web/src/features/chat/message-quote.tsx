@@ -7,13 +7,15 @@ interface MessageQuoteProps {
   onJump?: ((seq: number) => void) | undefined;
 }
 
-/** The message a reply answers, above the reply's text; activating it shows the original. */
+/**
+ * The message a reply answers, above the reply's text; activating it shows the original. One line
+ * of inline text, so its accessible name reads as shown: "In reply to alice: the excerpt".
+ */
 export function MessageQuote({ quote, deleted, onJump }: MessageQuoteProps) {
   const content = (
     <>
       <span className="visually-hidden">In reply to </span>
-      <span className="quote__author">{quote.author}</span>
-      <span className="visually-hidden">: </span>
+      <span className="quote__author">{quote.author}:</span>{' '}
       {deleted ? (
         <span className="quote__text quote__text--deleted">This message was deleted</span>
       ) : (

@@ -3,14 +3,7 @@ import { useCallback, useRef, useState } from 'react';
 import type { Message } from '../../lib/api-types.ts';
 import { describeApiError } from '../../lib/errors.ts';
 import { useTRPC } from '../../lib/trpc.ts';
-import {
-  deletePatch,
-  editPatch,
-  hasReacted,
-  type MessagePatch,
-  reactPatch,
-  unreactPatch,
-} from './message-patches.ts';
+import { deletePatch, editPatch, hasReacted, type MessagePatch, reactPatch, unreactPatch } from './message-patches.ts';
 import type { RoomLive } from './use-room-live.ts';
 
 export interface MessageActions {
