@@ -30,7 +30,10 @@ function composer(page: Page): Locator {
 /** Hovers the message (its actions show on hover) and presses one of its actions. */
 async function act(row: Locator, action: 'React' | 'Reply' | 'Edit' | 'Delete'): Promise<void> {
   await row.hover();
-  await row.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: action, exact: true }).click();
+  await row
+    .getByRole('toolbar', { name: 'Message actions' })
+    .getByRole('button', { name: action, exact: true })
+    .click();
 }
 
 /** Accessible names and pressed states of a message's reaction buttons, e.g. [['👍 2', 'true']]. */
@@ -153,14 +156,21 @@ describeBrowser('message actions', () => {
     await expect.poll(() => messageTexts(bobPage), POLL).toEqual(['keep me', 'regret this']);
     await expect.poll(() => alicePage.locator('.message--pending').count(), POLL).toBe(0);
 
-    // Keyboard only: Shift+Tab from the composer reaches the last message's actions.
+    // Keyboard only: Shift+Tab from the composer reaches the last message, Tab goes on into its
+    // actions (which appear with the focus), the arrow keys move along them.
     await box.focus();
+    await alicePage.mouse.move(0, 0);
     await alicePage.keyboard.press('Shift+Tab');
     const focusedName = () => alicePage.evaluate<string | null>('document.activeElement?.textContent ?? null');
+    expect(await focusedName()).toContain('regret this');
+    await alicePage.keyboard.press('Tab');
+    expect(await focusedName()).toBe('React');
+    await alicePage.keyboard.press('ArrowLeft');
     expect(await focusedName()).toBe('Delete');
     await alicePage.keyboard.press('ArrowLeft');
     expect(await focusedName()).toBe('Edit');
     await alicePage.keyboard.press('ArrowRight');
+    expect(await focusedName()).toBe('Delete');
     await alicePage.keyboard.press('Enter');
 
     const dialog = alicePage.getByRole('dialog', { name: 'Delete this message?' });
@@ -252,21 +262,27 @@ describeBrowser('message actions', () => {
     await act(onBob, 'React');
     await bobPage.getByRole('dialog', { name: 'Add a reaction' }).getByRole('searchbox').fill('🦄');
     await bobPage.keyboard.press('Enter');
-    await expect.poll(() => reactionsOf(onAlice), POLL).toEqual([
-      ['👍 2', 'true'],
-      ['🦄 1', 'false'],
-    ]);
+    await expect
+      .poll(() => reactionsOf(onAlice), POLL)
+      .toEqual([
+        ['👍 2', 'true'],
+        ['🦄 1', 'false'],
+      ]);
 
     // Alice takes hers back.
     await onAlice.getByRole('button', { name: '👍 2' }).click();
-    await expect.poll(() => reactionsOf(onAlice), POLL).toEqual([
-      ['👍 1', 'false'],
-      ['🦄 1', 'false'],
-    ]);
-    await expect.poll(() => reactionsOf(onBob), POLL).toEqual([
-      ['👍 1', 'true'],
-      ['🦄 1', 'true'],
-    ]);
+    await expect
+      .poll(() => reactionsOf(onAlice), POLL)
+      .toEqual([
+        ['👍 1', 'false'],
+        ['🦄 1', 'false'],
+      ]);
+    await expect
+      .poll(() => reactionsOf(onBob), POLL)
+      .toEqual([
+        ['👍 1', 'true'],
+        ['🦄 1', 'true'],
+      ]);
 
     // Bob takes both back: the bar is gone for both.
     await onBob.getByRole('button', { name: '👍 1' }).click();

@@ -13,7 +13,8 @@ interface ConfirmDialogProps {
  * A modal question with two answers, on the native <dialog>: showModal() makes the rest of the page
  * inert, keeps focus inside and closes on Escape, with the dialog role screen readers expect. Open
  * it by rendering it; Cancel gets the focus, so Enter alone never confirms. On cancel, focus goes
- * back to where it was.
+ * back to where it was, before the parent re-renders (so an opener that only shows while focused
+ * or hovered is still there to take it).
  */
 export function ConfirmDialog({
   title,
@@ -27,19 +28,25 @@ export function ConfirmDialog({
   const cancelRef = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const bodyId = useId();
+  const opener = useRef<Element | null>(null);
 
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    const opener = document.activeElement;
+    opener.current = document.activeElement;
     if (!dialog.open) dialog.showModal();
     cancelRef.current?.focus();
     return () => {
       if (dialog.open) dialog.close();
-      // The opener may be gone (e.g. the Delete button of a message just deleted).
-      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
     };
   }, []);
+
+  const cancel = () => {
+    ref.current?.close();
+    const previous = opener.current;
+    if (previous instanceof HTMLElement && previous.isConnected) previous.focus();
+    onCancel();
+  };
 
   return (
     <dialog
@@ -50,7 +57,7 @@ export function ConfirmDialog({
       onCancel={(event) => {
         // Escape: let React state close it, so the dialog and the state never disagree.
         event.preventDefault();
-        onCancel();
+        cancel();
       }}
     >
       <h2 id={titleId} className="dialog__title">
@@ -60,10 +67,17 @@ export function ConfirmDialog({
         {children}
       </div>
       <div className="dialog__actions">
-        <button ref={cancelRef} type="button" className="button" onClick={onCancel}>
+        <button ref={cancelRef} type="button" className="button" onClick={cancel}>
           {cancelLabel}
         </button>
-        <button type="button" className="button button--danger" onClick={onConfirm}>
+        <button
+          type="button"
+          className="button button--danger"
+          onClick={() => {
+            ref.current?.close();
+            onConfirm();
+          }}
+        >
           {confirmLabel}
         </button>
       </div>

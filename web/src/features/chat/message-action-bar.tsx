@@ -12,8 +12,10 @@ interface MessageActionBarProps {
 /** Left and Right move between the buttons, as in any toolbar. */
 function onArrowKeys(event: KeyboardEvent<HTMLDivElement>) {
   if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+  const focused = document.activeElement;
+  if (!(focused instanceof HTMLButtonElement)) return;
   const buttons = [...event.currentTarget.querySelectorAll('button')];
-  const index = buttons.findIndex((button) => button === document.activeElement);
+  const index = buttons.indexOf(focused);
   if (index === -1) return;
   event.preventDefault();
   const step = event.key === 'ArrowRight' ? 1 : -1;
@@ -21,9 +23,8 @@ function onArrowKeys(event: KeyboardEvent<HTMLDivElement>) {
 }
 
 /**
- * What can be done with a message. Always in the page, so Tab reaches it (each button, so no one
- * needs to know the arrow keys); shown on hover, when focus is inside the message, and after a long
- * press on a touch screen (see styles.css).
+ * What can be done with a message (MessageItem decides when it shows). Every button is a tab stop,
+ * so no one needs to know the arrow keys.
  */
 export function MessageActionBar({ own, pickerOpen, onReact, onReply, onEdit, onDelete }: MessageActionBarProps) {
   return (

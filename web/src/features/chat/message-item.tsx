@@ -1,4 +1,4 @@
-import { memo, type PointerEvent, useRef } from 'react';
+import { type FocusEvent, memo, type PointerEvent, useRef, useState } from 'react';
 import type { Message } from '../../lib/api-types.ts';
 import { fullTime, shortTime } from '../../lib/format-time.ts';
 import { EmojiPicker } from './emoji-picker.tsx';
@@ -41,17 +41,30 @@ interface MessageItemProps {
   /** The message it replies to is held and deleted since the quote was made. */
   quoteDeleted: boolean;
   pickerOpen: boolean;
+  /** A long press showed its actions. */
   actionsShown: boolean;
+  /** Its deletion is being confirmed. */
+  confirming: boolean;
   highlighted: boolean;
   editing: boolean;
   error: string | undefined;
   handlers: MessageHandlers;
 }
 
-/** One message. Text goes in as a React text node: markup in it is shown, never interpreted. */
+/**
+ * One message. Text goes in as a React text node: markup in it is shown, never interpreted.
+ *
+ * Its actions appear while the pointer is over it, while focus is in it (each message is a tab
+ * stop; Tab goes on into its actions), and after a long press on a touch screen. Only then are they
+ * in the page: the log is a live region, and "React Reply Edit Delete" in every new message would
+ * be read out with it.
+ */
 export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
   const { message, me, own, handlers } = props;
   const deleted = isDeleted(message);
+  const [hovered, setHovered] = useState(false);
+  const [focused, setFocused] = useState(false);
+  const showActions = !deleted && (hovered || focused || props.actionsShown || props.pickerOpen || props.confirming);
   const longPress = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number } | null>(null);
 
   const endPress = () => {
@@ -72,6 +85,10 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
     if (press && Math.hypot(event.clientX - press.x, event.clientY - press.y) > LONG_PRESS_SLACK_PX) endPress();
   };
 
+  const onBlur = (event: FocusEvent<HTMLLIElement>) => {
+    if (!(event.relatedTarget instanceof Node && event.currentTarget.contains(event.relatedTarget))) setFocused(false);
+  };
+
   const classes = ['message'];
   if (own) classes.push('message--own');
   if (deleted) classes.push('message--deleted');
@@ -84,8 +101,15 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
       className={classes.join(' ')}
       data-message-id={message.id}
       data-seq={message.seq}
-      // Focused when a reply's quote jumps here, so keyboard and screen reader users land on it too.
-      tabIndex={-1}
+      // A tab stop, so keyboard users reach its actions; also focused when a reply's quote jumps here.
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: see above; its actions appear while focus is in it
+      tabIndex={0}
+      onFocus={() => setFocused(true)}
+      onBlur={onBlur}
+      onPointerEnter={(event) => {
+        if (event.pointerType !== 'touch') setHovered(true);
+      }}
+      onPointerLeave={() => setHovered(false)}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={endPress}
@@ -152,7 +176,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
           </button>
         </div>
       ) : null}
-      {deleted ? null : (
+      {showActions ? (
         <MessageActionBar
           own={own}
           pickerOpen={props.pickerOpen}
@@ -161,7 +185,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
           onEdit={() => handlers.edit(message)}
           onDelete={() => handlers.askDelete(message)}
         />
-      )}
+      ) : null}
     </li>
   );
 });

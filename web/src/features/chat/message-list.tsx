@@ -260,6 +260,7 @@ export function MessageList(props: MessageListProps) {
               quoteDeleted={message.replyTo !== null && deletedSeqs.has(message.replyTo.seq)}
               pickerOpen={pickerSeq === message.seq}
               actionsShown={actionsSeq === message.seq}
+              confirming={confirming?.seq === message.seq}
               highlighted={highlightSeq === message.seq}
               editing={props.editingSeq === message.seq}
               error={props.errors.get(message.seq)}
