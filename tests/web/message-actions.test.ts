@@ -2,6 +2,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   describeBrowser,
+  hasHorizontalScroll,
   launchBrowser,
   messageTexts,
   openRoom,
@@ -9,6 +10,7 @@ import {
   runAxe,
   seriousViolations,
   signedInContext,
+  watchConsole,
 } from '../support/browser.ts';
 import { signUp, trpcClient, uniqueName } from '../support/clients.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -424,5 +426,43 @@ describeBrowser('message actions', () => {
     expect(seriousViolations(await runAxe(page))).toEqual([]);
     expect(alice.console.errors).toEqual([]);
     await alice.context.close();
+  });
+  test('on a phone, a long press shows the actions; they fit 375 px and pass axe', async () => {
+    const room = freshRoom('touch');
+    const writer = await signUp(server.baseUrl, uniqueName('writer'));
+    const api = trpcClient(server.baseUrl, writer.token);
+    await api.rooms.join.mutate({ room });
+    await api.messages.post.mutate({ room, text: 'press and hold me' });
+    const user = await signUp(server.baseUrl);
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true });
+    await context.addCookies([{ name: 'atlas_session', value: user.token, url: server.baseUrl }]);
+    const consoleWatch = watchConsole(context);
+    const page = await context.newPage();
+    await openRoom(page, server.baseUrl, room);
+    const row = messageRow(page, 'press and hold me');
+    const toolbar = row.getByRole('toolbar', { name: 'Message actions' });
+    expect(await toolbar.count()).toBe(0);
+
+    // A short tap does nothing; holding does.
+    const touch = { pointerType: 'touch', isPrimary: true, bubbles: true, clientX: 40, clientY: 40 };
+    await row.locator('.message__text').dispatchEvent('pointerdown', touch);
+    await row.locator('.message__text').dispatchEvent('pointerup', touch);
+    await row.locator('.message__text').dispatchEvent('pointerdown', touch);
+    await toolbar.waitFor();
+    await row.locator('.message__text').dispatchEvent('pointerup', touch);
+    expect(await toolbar.getByRole('button').allTextContents()).toEqual(['React', 'Reply']);
+
+    await toolbar.getByRole('button', { name: 'React', exact: true }).tap();
+    await page.getByRole('dialog', { name: 'Add a reaction' }).waitFor();
+    expect(await hasHorizontalScroll(page)).toBe(false);
+    expect(seriousViolations(await runAxe(page))).toEqual([]);
+    await page.getByRole('dialog', { name: 'Add a reaction' }).getByRole('button', { name: 'eyes', exact: true }).tap();
+    await expect.poll(() => reactionsOf(row), POLL).toEqual([['👀 1', 'true']]);
+
+    // A touch elsewhere hides the actions again.
+    await page.getByRole('heading', { level: 1 }).tap();
+    await expect.poll(() => toolbar.count(), POLL).toBe(0);
+    expect(consoleWatch.errors).toEqual([]);
+    await context.close();
   });
 });

@@ -3,7 +3,8 @@ import { type EmojiChoice, searchEmoji, singleEmoji } from './emoji-list.ts';
 
 interface EmojiPickerProps {
   onPick: (emoji: string) => void;
-  onClose: () => void;
+  /** Escape, or a click outside its message (focus is then where the click put it). */
+  onClose: (reason: 'escape' | 'outside') => void;
 }
 
 /**
@@ -31,7 +32,7 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
     // A click elsewhere closes it; one inside its own message does not, so its React button toggles.
     const message = rootRef.current?.closest('li') ?? rootRef.current;
     const onPointerDown = (event: PointerEvent) => {
-      if (event.target instanceof Node && !message?.contains(event.target)) onCloseRef.current();
+      if (event.target instanceof Node && !message?.contains(event.target)) onCloseRef.current('outside');
     };
     document.addEventListener('pointerdown', onPointerDown);
     return () => document.removeEventListener('pointerdown', onPointerDown);
@@ -41,7 +42,7 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
     if (event.key === 'Escape') {
       event.preventDefault();
       event.stopPropagation();
-      onClose();
+      onClose('escape');
     }
   };
 

@@ -65,6 +65,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
   const [hovered, setHovered] = useState(false);
   const [focused, setFocused] = useState(false);
   const showActions = !deleted && (hovered || focused || props.actionsShown || props.pickerOpen || props.confirming);
+  const itemRef = useRef<HTMLLIElement>(null);
   const longPress = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number } | null>(null);
 
   const endPress = () => {
@@ -98,6 +99,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 
   return (
     <li
+      ref={itemRef}
       className={classes.join(' ')}
       data-message-id={message.id}
       data-seq={message.seq}
@@ -160,8 +162,13 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
           onPick={(emoji) => {
             handlers.closePicker();
             handlers.toggleReaction(message.seq, emoji);
+            // The focused emoji button goes with the picker: keep the focus on its message.
+            itemRef.current?.focus({ preventScroll: true });
           }}
-          onClose={handlers.closePicker}
+          onClose={(reason) => {
+            handlers.closePicker();
+            if (reason === 'escape') itemRef.current?.focus({ preventScroll: true });
+          }}
         />
       ) : null}
       {props.error ? (

@@ -100,7 +100,7 @@ export function MessageList(props: MessageListProps) {
         if (!heldSeqs.current.has(seq)) {
           void latest.current.loadUntil(seq).then((found) => {
             // Not there after all (an error, which the log shows, or no such message): give up.
-            if (!found || !heldSeqs.current.has(seq)) setJumpSeq((current) => (current === seq ? null : current));
+            if (!found) setJumpSeq((current) => (current === seq ? null : current));
           });
         }
       },

@@ -24,7 +24,7 @@ export interface RoomLive {
   loadingOlder: boolean;
   olderError: string | null;
   loadOlder: () => void;
-  /** Loads older history until the message with `seq` is held (or history ends); false on error. */
+  /** Loads older history until the message with `seq` is held; says whether it is (false on error too). */
   loadUntil: (seq: number) => Promise<boolean>;
   /** Who has the room open right now; null until the server said. */
   online: readonly string[] | null;
@@ -176,9 +176,10 @@ export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLiv
     async (seq: number): Promise<boolean> => {
       for (;;) {
         const oldest = timeline.oldestSeq();
-        if (oldest === null || oldest <= seq || !timeline.getSnapshot().hasOlder) return true;
+        if (oldest === null || oldest <= seq || !timeline.getSnapshot().hasOlder) break;
         if (!(await loadOlder(JUMP_PAGE_SIZE))) return false;
       }
+      return timeline.getSnapshot().messages.some((message) => message.seq === seq);
     },
     [loadOlder, timeline],
   );
