@@ -1,3 +1,5 @@
+import { isSingleEmoji } from '../../../../shared/rules.ts';
+
 export interface EmojiChoice {
   emoji: string;
   /** Its CLDR short name: the button's accessible name, and what the search matches first. */
@@ -66,12 +68,8 @@ export function searchEmoji(query: string): readonly EmojiChoice[] {
   });
 }
 
-const pictographic = /\p{Extended_Pictographic}|\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3/u;
-
-/** `text` when it is a single emoji (typed or pasted into the search), otherwise null. */
+/** `text` when it is a single emoji the server accepts (typed or pasted into the search), otherwise null. */
 export function singleEmoji(text: string): string | null {
   const trimmed = text.trim();
-  if (trimmed === '') return null;
-  const graphemes = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(trimmed)];
-  return graphemes.length === 1 && pictographic.test(trimmed) ? trimmed : null;
+  return isSingleEmoji(trimmed) ? trimmed : null;
 }

@@ -70,7 +70,7 @@ export function MessageList(props: MessageListProps) {
     [messages],
   );
   const heldSeqs = useRef(new Set<number>());
-  heldSeqs.current = new Set(messages.map((message) => message.seq));
+  heldSeqs.current = useMemo(() => new Set(messages.map((message) => message.seq)), [messages]);
 
   // Handlers read the newest props through a ref, so one object serves every render and every row.
   const latest = useRef(props);

@@ -1,12 +1,10 @@
+import { replyExcerpt } from '../../../../shared/rules.ts';
 import type { Message } from '../../lib/api-types.ts';
 
 /** A change shown before the server confirmed it; dropped again on failure (rollback). */
 export type MessagePatch = (message: Message) => Message;
 
 export type ReplyQuote = NonNullable<Message['replyTo']>;
-
-/** The server cuts reply quotes at this many characters; pending replies are cut the same way. */
-const QUOTE_LENGTH = 200;
 
 export function isDeleted(message: Message): boolean {
   return message.deletedAt !== null;
@@ -59,12 +57,12 @@ export function unreactPatch(emoji: string, username: string): MessagePatch {
   };
 }
 
-/** The quote a pending reply shows until the server's copy (with its own quote) arrives. */
+/** The quote a pending reply shows until the server's copy (with its own quote) arrives: the same cut. */
 export function quoteOf(message: Message): ReplyQuote {
   return {
     seq: message.seq,
     author: message.author,
-    text: isDeleted(message) ? '' : Array.from(message.text).slice(0, QUOTE_LENGTH).join(''),
+    text: isDeleted(message) ? '' : replyExcerpt(message.text),
     deleted: isDeleted(message),
   };
 }
