@@ -22,7 +22,7 @@ const messageColumns = {
  */
 const INSERT_BATCH: pg.QueryConfig = {
   name: 'atlas_insert_messages',
-  text: 'select out_kind, out_id, out_seq, out_created_at from atlas_insert_messages($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[])',
+  text: 'select out_kind, out_id, out_seq, out_created_at, out_change from atlas_insert_messages($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[])',
 };
 
 type InsertRow = { out_kind: string; out_id: string | null; out_seq: string | null; out_created_at: Date | null };
@@ -63,6 +63,7 @@ export function pgMessageStore(
       inputs.map((input) => input.text),
       inputs.map((input) => input.clientId),
       inputs.map((input) => input.now.toISOString()),
+      inputs.map((input) => input.replyTo?.seq ?? null),
     ];
     for (let attempt = 1; ; attempt += 1) {
       try {
