@@ -89,12 +89,12 @@ function roomFeed(store: Store): RoomFeed {
   return {
     head: async (name) => {
       const row = await find(name);
-      return row ? store.rooms.lastSeq(row.id) : 0;
+      return row ? store.rooms.lastChange(row.id) : 0;
     },
-    heads: (names) => store.rooms.lastSeqs(names),
+    heads: (names) => store.rooms.lastChanges(names),
     after: async (name, after, limit) => {
       const row = await find(name);
-      return row ? store.messages.list(row, { after, limit }) : { messages: [], hasMore: false };
+      return row ? store.messages.changes(row, after, limit) : { changes: [], hasMore: false };
     },
   };
 }

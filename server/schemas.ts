@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
   DEFAULT_LIST_LIMIT,
+  EMOJI_RULE,
   hasForbiddenControl,
   hasLoneSurrogate,
   isBlankText,
+  isSingleEmoji,
   MAX_LIST_LIMIT,
   MAX_MESSAGE_LENGTH,
   MAX_PASSWORD_LENGTH,
@@ -67,6 +69,12 @@ export const messageTextSchema = z
   .refine((text) => !hasForbiddenControl(text), MESSAGE_TEXT_PROBLEMS.control)
   .refine((text) => !isBlankText(text), MESSAGE_TEXT_PROBLEMS.blank)
   .max(MAX_MESSAGE_LENGTH, MESSAGE_TEXT_PROBLEMS.tooLong);
+
+/** One emoji (shared/rules.ts isSingleEmoji); REST hands it over percent-encoded. */
+export const emojiSchema = z
+  .string({ error: 'emoji is required' })
+  .overwrite(decodePercent)
+  .refine(isSingleEmoji, EMOJI_RULE);
 
 export const clientIdSchema = z
   .string()

@@ -44,15 +44,15 @@ describe('a gap on the live fast path', () => {
           now: new Date(),
         });
         if (result.kind !== 'inserted') throw new Error(result.kind);
-        stored.push(result.message);
+        stored.push({ type: 'message' as const, message: result.message, change: result.change });
       }
-      deps.bus.publish(room, { type: 'message', message: stored[2] as (typeof stored)[number] });
+      deps.bus.publish(room, stored[2] as (typeof stored)[number]);
       await follower.until((f) => f.messages.length >= 4);
       expect(seqs(follower)).toEqual([1, 2, 3, 4]);
 
       // Late and repeated events change nothing.
-      deps.bus.publish(room, { type: 'message', message: stored[0] as (typeof stored)[number] });
-      deps.bus.publish(room, { type: 'message', message: stored[2] as (typeof stored)[number] });
+      deps.bus.publish(room, stored[0] as (typeof stored)[number]);
+      deps.bus.publish(room, stored[2] as (typeof stored)[number]);
       // The next messages arrive as usual, and the subscriber is back on the fast path.
       await live.client.messages.post.mutate({ room, text: 'after the gap' });
       await live.client.messages.post.mutate({ room, text: 'and one more' });

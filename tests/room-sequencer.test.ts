@@ -17,8 +17,13 @@ const message = (seq: number): MessageDto => ({
   text: `m${seq}`,
   clientId: null,
   createdAt: new Date(0).toISOString(),
+  editedAt: null,
+  deletedAt: null,
+  reactions: [],
+  replyTo: null,
 });
-const event = (seq: number): RoomEvent => ({ type: 'message', message: message(seq) });
+/** A room without edits: each post is the change numbered by its seq. */
+const event = (seq: number): RoomEvent => ({ type: 'message', message: message(seq), change: seq });
 
 function setup(committed: number, options: { gapHoldMs?: number } = {}) {
   const database = { head: committed, reads: 0 };
@@ -27,9 +32,11 @@ function setup(committed: number, options: { gapHoldMs?: number } = {}) {
     heads: async (rooms) => new Map(rooms.map((room) => [room, database.head])),
     after: async (_room, after, limit) => {
       database.reads += 1;
-      const messages = [];
-      for (let seq = after + 1; seq <= Math.min(database.head, after + limit); seq += 1) messages.push(message(seq));
-      return { messages, hasMore: after + limit < database.head };
+      const changes = [];
+      for (let seq = after + 1; seq <= Math.min(database.head, after + limit); seq += 1) {
+        changes.push({ change: seq, type: 'message' as const, message: message(seq) });
+      }
+      return { changes, hasMore: after + limit < database.head };
     },
   };
   const sequencer = new RoomSequencer(feed, { gapHoldMs: options.gapHoldMs ?? 20 });
@@ -97,7 +104,7 @@ describe('RoomSequencer', () => {
     const feed: RoomFeed = {
       head: async () => database.head,
       heads: async () => new Map(),
-      after: async () => ({ messages: [], hasMore: false }),
+      after: async () => ({ changes: [], hasMore: false }),
     };
     const sequencer = new RoomSequencer(feed);
     let subscribed = () => {};

@@ -2,7 +2,7 @@ import { initTRPC, tracked } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import type { RoomEvent } from '../server/bus/event-bus.ts';
+import type { ChangeEvent } from '../server/bus/event-bus.ts';
 import { type SubscriptionTag, trackedDataFrame } from '../server/live/trpc-wire.ts';
 import { uniqueName } from './support/clients.ts';
 import { joinRoom, newUser } from './support/fixtures.ts';
@@ -21,8 +21,9 @@ const TAGS: SubscriptionTag[] = [
   { id: 'sub-"7"', jsonrpc: '2.0' },
 ];
 
-const sampleEvent: RoomEvent = {
+const sampleEvent: ChangeEvent = {
   type: 'message',
+  change: 42,
   message: {
     id: 12,
     room: 'general',
@@ -31,6 +32,10 @@ const sampleEvent: RoomEvent = {
     text: 'quotes " backslash \\ newline \n unicode é 😀 </script>',
     createdAt: '2026-01-02T03:04:05.678Z',
     clientId: null,
+    editedAt: null,
+    deletedAt: null,
+    reactions: [{ emoji: '👍', count: 1, usernames: ['ada'] }],
+    replyTo: { seq: 41, author: 'bob', text: 'a "quote"', deleted: false },
   },
 };
 

@@ -1,9 +1,18 @@
 import type { MessageDto } from '../schemas.ts';
 
-export type RoomEvent =
-  | { type: 'message'; message: MessageDto }
-  | { type: 'presence'; online: string[] }
-  | { type: 'typing'; usernames: string[] };
+/**
+ * A post (`message`) or an edit, delete or reaction change (`update`, the whole message after it).
+ * `change` is the room's change counter after it (decision 019): it orders a room's changes and
+ * builds live event ids. It stays on the server: clients get `{type, message}` (see wireChange).
+ */
+export type ChangeEvent =
+  | { type: 'message'; message: MessageDto; change: number }
+  | { type: 'update'; message: MessageDto; change: number };
+
+export type RoomEvent = ChangeEvent | { type: 'presence'; online: string[] } | { type: 'typing'; usernames: string[] };
+
+export const isChangeEvent = (event: RoomEvent): event is ChangeEvent =>
+  event.type === 'message' || event.type === 'update';
 
 export type RoomEventListener = (event: RoomEvent) => void;
 

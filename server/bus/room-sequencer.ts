@@ -1,14 +1,17 @@
-import type { MessageDto } from '../schemas.ts';
-import type { RoomEvent, RoomEventListener } from './event-bus.ts';
+import type { ChangePage } from '../store/store.ts';
+import { type ChangeEvent, isChangeEvent, type RoomEvent, type RoomEventListener } from './event-bus.ts';
 
-/** The database as the sequencer sees it: the source of truth for a room's messages. */
+/**
+ * The database as the sequencer sees it: the source of truth for a room's changes (posts, edits,
+ * deletes, reaction changes), numbered by the room's change counter (decision 019).
+ */
 export interface RoomFeed {
-  /** The seq of the room's newest message (0 before the first, or for an unknown room). */
+  /** The room's newest change (0 before the first, or for an unknown room). */
   head(room: string): Promise<number>;
   /** The heads of many rooms in one query (unknown rooms left out): the periodic head check. */
   heads(rooms: readonly string[]): Promise<Map<string, number>>;
-  /** Up to `limit` messages after seq `after`, ascending. */
-  after(room: string, after: number, limit: number): Promise<{ messages: MessageDto[]; hasMore: boolean }>;
+  /** Up to `limit` changes after change `after`, ascending. */
+  after(room: string, after: number, limit: number): Promise<ChangePage>;
 }
 
 export interface RoomSequencerOptions {
@@ -23,18 +26,17 @@ export interface RoomSequencerOptions {
   onError?: (error: unknown, room: string) => void;
 }
 
-type MessageEvent = Extract<RoomEvent, { type: 'message' }>;
 const FILL_PAGE = 100;
 /** Out-of-order messages kept while a gap is open; beyond this they are re-read from the database. */
 const MAX_PENDING = 1000;
 
 interface RoomState {
   listeners: Set<RoomEventListener>;
-  /** The seq of the newest message handed to the listeners; null until the room's head is known. */
+  /** The newest change handed to the listeners; null until the room's head is known. */
   cursor: number | null;
-  /** Messages that arrived ahead of a gap, by seq. */
-  pending: Map<number, MessageEvent>;
-  /** The highest seq known to exist (seen on the bus or read as the head). */
+  /** Changes that arrived ahead of a gap, by change number. */
+  pending: Map<number, ChangeEvent>;
+  /** The highest change known to exist (seen on the bus or read as the head). */
   known: number;
   filling: boolean;
   timer: NodeJS.Timeout | null;
@@ -44,9 +46,10 @@ interface RoomState {
 
 /**
  * Turns an at-most-once, possibly reordered stream of room events (Redis pub/sub) into what the
- * in-process bus gives: per room, messages exactly once and in seq order, with no gaps.
+ * in-process bus gives: per room, changes (posts, edits, deletes, reaction changes) exactly once and
+ * in change order (decision 019), with no gaps.
  *
- * Per room with local listeners it keeps a cursor, the newest seq delivered. A message at
+ * Per room with local listeners it keeps a cursor, the newest change delivered. A change at
  * cursor + 1 is delivered at once (then any held successors); an older one is dropped; a newer one
  * is held for `gapHoldMs` and, if the gap is still open, the missing messages are read from the
  * database and delivered in order. `catchUp` (called after a bus reconnect and by the periodic
@@ -120,19 +123,19 @@ export class RoomSequencer {
   receive(room: string, event: RoomEvent): void {
     const state = this.rooms.get(room);
     if (!state) return;
-    if (event.type !== 'message') {
+    if (!isChangeEvent(event)) {
       this.emit(state, event);
       return;
     }
-    const { seq } = event.message;
-    state.known = Math.max(state.known, seq);
+    const change = event.change;
+    state.known = Math.max(state.known, change);
     if (state.cursor === null) {
       // The head is being read; hold everything until it is known.
       this.hold(state, event);
       return;
     }
-    if (seq <= state.cursor) return;
-    if (seq === state.cursor + 1) {
+    if (change <= state.cursor) return;
+    if (change === state.cursor + 1) {
       this.deliver(state, event);
       this.flushPending(state);
       return;
@@ -185,14 +188,14 @@ export class RoomSequencer {
       state.cursor = Number.isFinite(first) ? first - 1 : null;
       if (state.cursor === null) return;
     }
-    for (const seq of state.pending.keys()) if (seq <= state.cursor) state.pending.delete(seq);
+    for (const change of state.pending.keys()) if (change <= state.cursor) state.pending.delete(change);
     this.flushPending(state);
     if (state.known > state.cursor) this.scheduleFill(room, state, this.gapHoldMs);
   }
 
-  private hold(state: RoomState, event: MessageEvent): void {
+  private hold(state: RoomState, event: ChangeEvent): void {
     // Past the cap the held events are dropped: the fill reads them from the database anyway.
-    if (state.pending.size < MAX_PENDING) state.pending.set(event.message.seq, event);
+    if (state.pending.size < MAX_PENDING) state.pending.set(event.change, event);
   }
 
   private flushPending(state: RoomState): void {
@@ -229,28 +232,28 @@ export class RoomSequencer {
       while (state.cursor !== null && state.cursor < state.known && this.rooms.get(room) === state) {
         const before: number = state.cursor;
         const page = await this.feed.after(room, state.cursor, FILL_PAGE);
-        for (const message of page.messages) {
+        for (const { change, type, message } of page.changes) {
           // Live arrivals may have moved the cursor while the page was read.
-          if (message.seq !== state.cursor + 1) continue;
-          this.deliver(state, state.pending.get(message.seq) ?? { type: 'message', message });
-          state.pending.delete(message.seq);
+          if (change !== state.cursor + 1) continue;
+          this.deliver(state, state.pending.get(change) ?? { type, message, change });
+          state.pending.delete(change);
         }
         this.flushPending(state);
-        // No progress (a seq missing from the database): stop rather than loop.
+        // No progress (a change missing from the database: e.g. pruned from the log): stop rather than loop.
         if (!page.hasMore || state.cursor === before) break;
       }
     } finally {
       state.filling = false;
     }
     if (state.cursor !== null) {
-      for (const seq of state.pending.keys()) if (seq <= state.cursor) state.pending.delete(seq);
+      for (const change of state.pending.keys()) if (change <= state.cursor) state.pending.delete(change);
       // Something newer than the head we read may have arrived meanwhile.
       if (state.pending.size > 0) this.scheduleFill(room, state, 0);
     }
   }
 
-  private deliver(state: RoomState, event: MessageEvent): void {
-    state.cursor = event.message.seq;
+  private deliver(state: RoomState, event: ChangeEvent): void {
+    state.cursor = event.change;
     this.emit(state, event);
   }
 
@@ -260,7 +263,7 @@ export class RoomSequencer {
         listener(event);
       } catch (error) {
         // One failing listener must not starve the others, nor break the Redis client's callback.
-        this.options.onError?.(error, event.type === 'message' ? event.message.room : '');
+        this.options.onError?.(error, isChangeEvent(event) ? event.message.room : '');
       }
     }
   }

@@ -1,16 +1,17 @@
-import type { EventBus, RoomEvent } from '../bus/event-bus.ts';
+import { type EventBus, isChangeEvent, type RoomEvent } from '../bus/event-bus.ts';
 import { disabledMetrics, type Metrics } from '../metrics/metrics.ts';
 import type { LiveConnection } from './live-connection.ts';
+import { eventId, wireChange } from './room-events.ts';
 import { type SubscriptionTag, subscriptionKey, trackedDataFrame } from './trpc-wire.ts';
 
 export interface DirectSubscriber {
   connection: LiveConnection;
   /** How the client addressed this subscription (its request id and jsonrpc tag). */
   tag: SubscriptionTag;
-  /** The seq of the newest message this subscriber has been sent. */
-  lastSeq: number;
+  /** The newest change (decision 019) this subscriber has been sent. */
+  lastChange: number;
   /**
-   * Takes back a subscriber the broadcaster let go because `event` does not follow lastSeq (a
+   * Takes back a subscriber the broadcaster let go because `event` does not follow lastChange (a
    * gap): its own stream reads the gap from the database, sends it and the event, in order.
    */
   handBack(event: RoomEvent): void;
@@ -60,20 +61,21 @@ export class RoomBroadcaster {
   }
 
   private deliver(subscribers: Set<DirectSubscriber>, event: RoomEvent): void {
-    if (event.type !== 'message') return;
-    const seq = event.message.seq;
-    const trackedId = String(seq);
+    if (!isChangeEvent(event)) return;
+    const seq = event.change;
+    const trackedId = eventId(seq);
+    const data = wireChange(event);
     const frames = new Map<string, Buffer>();
     let sent = 0;
     for (const subscriber of subscribers) {
-      if (seq <= subscriber.lastSeq) continue;
+      if (seq <= subscriber.lastChange) continue;
       const { connection } = subscriber;
       // An ending connection (its session was revoked) gets nothing more; it is closing.
       if (connection.ended) {
         subscribers.delete(subscriber);
         continue;
       }
-      if (seq > subscriber.lastSeq + 1) {
+      if (seq > subscriber.lastChange + 1) {
         // A gap: the in-process bus never leaves one (it publishes in commit order) and the Redis
         // bus fills them before delivering, but a subscriber may have started between the two.
         // Never a reason to close the socket: the subscriber's own stream fills it from the database.
@@ -92,11 +94,11 @@ export class RoomBroadcaster {
       // Most clients number their requests from 1, so the same frame usually serves many sockets.
       let frame = frames.get(key);
       if (!frame) {
-        frame = Buffer.from(trackedDataFrame(subscriber.tag, trackedId, event));
+        frame = Buffer.from(trackedDataFrame(subscriber.tag, trackedId, data));
         frames.set(key, frame);
       }
       connection.socket.send(frame, { binary: false });
-      subscriber.lastSeq = seq;
+      subscriber.lastChange = seq;
       sent += 1;
     }
     // Once per message, not once per socket: the loop above is the fan-out hot path.

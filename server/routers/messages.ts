@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import {
   clientIdSchema,
+  emojiSchema,
   limitSchema,
   messageSchema,
   messageTextSchema,
@@ -10,6 +11,7 @@ import {
 } from '../schemas.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
+import { applyChange, replyPreview } from './message-rules.ts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 
@@ -61,18 +63,26 @@ export const messagesRouter = router({
         errorResponses: {
           400: 'Invalid input',
           403: 'Not a member: join first',
-          404: 'Unknown room',
-          409: 'clientId already used for a different message',
+          404: 'Unknown room, or no message `replyTo` in it',
+          409: 'clientId already used for a different message, or `replyTo` is deleted',
           429: 'Posting too fast',
         },
       },
     })
-    .input(z.object({ room: roomNameSchema, text: messageTextSchema, clientId: clientIdSchema.optional() }))
+    .input(
+      z.object({
+        room: roomNameSchema,
+        text: messageTextSchema,
+        clientId: clientIdSchema.optional(),
+        replyTo: seqSchema.optional(),
+      }),
+    )
     .output(z.object({ message: messageSchema }))
     .mutation(async ({ ctx, input }) => {
       const room = await requireRoom(ctx, input.room);
       await requireMembership(ctx, room, 'before posting in it');
       if (ctx.limits) enforceLimit(ctx, await ctx.limits.post.consume(String(ctx.user.id)), 'Posting too fast');
+      const replyTo = input.replyTo === undefined ? null : await replyPreview(ctx, room, input.replyTo);
       // Resolves once the message's transaction committed; the writer has published it by then,
       // in seq order and once per message.
       const result = await ctx.messageWriter.insert({
@@ -81,6 +91,7 @@ export const messagesRouter = router({
         text: input.text,
         clientId: input.clientId ?? null,
         now: ctx.now(),
+        replyTo,
       });
       if (result.kind === 'clientIdConflict') {
         throw new TRPCError({
@@ -91,4 +102,98 @@ export const messagesRouter = router({
       if (result.kind === 'inserted') ctx.typing.clear(room.name, ctx.user.username);
       return { message: result.message };
     }),
+
+  edit: authedProcedure
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/rooms/{room}/messages/{seq}',
+        tags: ['messages'],
+        summary: 'Edit your own message',
+        description:
+          'Sets `editedAt`. The same text again changes nothing (and keeps `editedAt`). Counts against the post rate limit.',
+        errorResponses: {
+          400: 'Invalid input',
+          403: 'Not a member, or not your message',
+          404: 'Unknown room or message',
+          409: 'The message is deleted',
+          429: 'Changing messages too fast',
+        },
+      },
+    })
+    .input(z.object({ room: roomNameSchema, seq: seqSchema, text: messageTextSchema }))
+    .output(z.object({ message: messageSchema }))
+    .mutation(async ({ ctx, input }) =>
+      applyChange(ctx, input, 'edit', (store, room) => store.edit(room, input.seq, input.text, ctx.now())),
+    ),
+
+  delete: authedProcedure
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/rooms/{room}/messages/{seq}',
+        tags: ['messages'],
+        summary: 'Delete a message (yours, or any in a room you created)',
+        description:
+          'Answers the tombstone: `seq`, `author` and `createdAt` stay, `text` becomes "" (the stored text is erased), reactions go and `deletedAt` is set. The message stops counting in every message count. Deleting it again answers the same tombstone.',
+        errorResponses: {
+          400: 'Invalid input',
+          403: 'Not a member, or neither your message nor your room',
+          404: 'Unknown room or message',
+          429: 'Changing messages too fast',
+        },
+      },
+    })
+    .input(z.object({ room: roomNameSchema, seq: seqSchema }))
+    .output(z.object({ message: messageSchema }))
+    .mutation(async ({ ctx, input }) =>
+      applyChange(ctx, input, 'delete', (store, room) => store.delete(room, input.seq, ctx.now())),
+    ),
+
+  react: authedProcedure
+    .meta({
+      openapi: {
+        method: 'PUT',
+        path: '/rooms/{room}/messages/{seq}/reactions/{emoji}',
+        tags: ['messages'],
+        summary: 'React to a message with one emoji',
+        description:
+          '`emoji` is one emoji, URL-encoded (👍 is `%F0%9F%91%8D`). Reacting twice with the same emoji changes nothing. At most 20 different emoji per message. Counts against the post rate limit.',
+        errorResponses: {
+          400: 'Not one emoji',
+          403: 'Not a member',
+          404: 'Unknown room or message',
+          409: 'The message is deleted, or already has 20 different emoji',
+          429: 'Changing messages too fast',
+        },
+      },
+    })
+    .input(z.object({ room: roomNameSchema, seq: seqSchema, emoji: emojiSchema }))
+    .output(z.object({ message: messageSchema }))
+    .mutation(async ({ ctx, input }) =>
+      applyChange(ctx, input, 'react', (store, room) => store.react(room, input.seq, ctx.user.id, input.emoji)),
+    ),
+
+  unreact: authedProcedure
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/rooms/{room}/messages/{seq}/reactions/{emoji}',
+        tags: ['messages'],
+        summary: 'Take back your reaction',
+        description: 'Taking back a reaction you do not have changes nothing. Counts against the post rate limit.',
+        errorResponses: {
+          400: 'Not one emoji',
+          403: 'Not a member',
+          404: 'Unknown room or message',
+          409: 'The message is deleted',
+          429: 'Changing messages too fast',
+        },
+      },
+    })
+    .input(z.object({ room: roomNameSchema, seq: seqSchema, emoji: emojiSchema }))
+    .output(z.object({ message: messageSchema }))
+    .mutation(async ({ ctx, input }) =>
+      applyChange(ctx, input, 'unreact', (store, room) => store.unreact(room, input.seq, ctx.user.id, input.emoji)),
+    ),
 });

@@ -115,7 +115,10 @@ export const roomsRouter = router({
     .input(
       z.object({
         room: roomNameSchema,
-        /** Set by tRPC's wsLink on resubscribe (or by the caller): the seq of the newest message held. */
+        /**
+         * Set by tRPC's wsLink on resubscribe (or by the caller): the id of the last event received,
+         * opaque (`c<change>`, decision 019). A plain message seq (the pre-019 ids) still resumes.
+         */
         lastEventId: z.string().max(64).nullish(),
       }),
     )

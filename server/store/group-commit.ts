@@ -1,6 +1,6 @@
 import type { EventBus } from '../bus/event-bus.ts';
 import { StoreUnavailableError } from './errors.ts';
-import type { InsertResult, MessageStore, NewMessage } from './store.ts';
+import type { InsertResult, MessageStore, NewMessage, RoomChange } from './store.ts';
 
 /** Upper bound on one group commit, so one transaction never holds its locks for long. */
 export const MAX_BATCH = 256;
@@ -107,12 +107,26 @@ export class GroupCommitWriter {
     }
   }
 
+  /**
+   * Publishes the committed changes of an edit, delete or reaction (they do not go through the
+   * batch: each is its own transaction), in change order. Like posts, only after the commit.
+   */
+  publishChanges(room: string, changes: readonly RoomChange[]): void {
+    for (const { change, message } of changes) {
+      try {
+        this.bus.publish(room, { type: 'update', message, change });
+      } catch (error) {
+        this.options.onPublishError(error);
+      }
+    }
+  }
+
   private settle(pending: Pending, result: InsertResult): void {
     if (result.kind === 'inserted') {
       this.options.onInserted?.();
       // A throwing listener must not strand this caller or the rest of the batch: the message is committed.
       try {
-        this.bus.publish(result.message.room, { type: 'message', message: result.message });
+        this.bus.publish(result.message.room, { type: 'message', message: result.message, change: result.change });
       } catch (error) {
         this.options.onPublishError(error);
       }

@@ -1,19 +1,59 @@
-import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.ts';
-import { memberships, messages, rooms, users } from '../db/schema.ts';
+import { memberships, messages, reactions, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
-import { toMessageDto } from './dto.ts';
+import { groupReactions, type MessageRow, toMessageDto } from './dto.ts';
 import { perDatabase } from './prepared.ts';
 import type { InsertResult, NewMessage, PageRequest } from './store.ts';
 
-const messageColumns = {
+/** The message replied to (same room, that seq) and its author: aliases for the left joins. */
+const original = alias(messages, 'original');
+const originalAuthor = alias(users, 'original_author');
+
+export const messageColumns = {
   id: messages.id,
   seq: messages.seq,
   author: users.username,
   text: messages.text,
   createdAt: messages.createdAt,
   clientId: messages.clientId,
+  editedAt: messages.editedAt,
+  deletedAt: messages.deletedAt,
+  replySeq: original.seq,
+  replyAuthor: originalAuthor.username,
+  replyText: original.text,
+  replyDeletedAt: original.deletedAt,
 };
+
+/** messages with its author and the message it replies to: every read of full messages starts here. */
+function selectMessages(db: Db) {
+  return db
+    .select(messageColumns)
+    .from(messages)
+    .innerJoin(users, eq(users.id, messages.authorId))
+    .leftJoin(original, and(eq(original.roomId, messages.roomId), eq(original.seq, messages.replyTo)))
+    .leftJoin(originalAuthor, eq(originalAuthor.id, original.authorId));
+}
+
+/** The reactions of the given messages, grouped per message in first-use order. */
+export function reactionsOf(db: Db, messageIds: readonly number[]) {
+  if (messageIds.length === 0) return new Map<number, MessageDto['reactions']>();
+  const rows = db
+    .select({ messageId: reactions.messageId, emoji: reactions.emoji, username: users.username })
+    .from(reactions)
+    .innerJoin(users, eq(users.id, reactions.userId))
+    .where(inArray(reactions.messageId, [...messageIds]))
+    .orderBy(asc(reactions.id))
+    .all();
+  return groupReactions(rows);
+}
+
+/** Full DTOs for rows read with messageColumns: one more query for all their reactions. */
+export function toMessageDtos(db: Db, roomName: string, rows: readonly (MessageRow & { id: number })[]): MessageDto[] {
+  const byMessage = reactionsOf(db, rows.map((row) => row.id));
+  return rows.map((row) => toMessageDto(roomName, row, byMessage.get(row.id)));
+}
 
 /**
  * A page of a room's messages in ascending seq. Without a cursor: the newest `limit`.
@@ -37,16 +77,19 @@ export function listMessages(
   const hasMore = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
   if (!forward) pageRows.reverse();
-  return { messages: pageRows.map((row) => toMessageDto(room.name, row)), hasMore };
+  return { messages: toMessageDtos(db, room.name, pageRows), hasMore };
+}
+
+/** One message as stored (tombstones included). */
+export function getMessage(db: Db, room: { id: number; name: string }, seq: number): MessageDto | undefined {
+  const row = pageQueries(db).one.get({ roomId: room.id, seq });
+  return row && toMessageDtos(db, room.name, [row])[0];
 }
 
 /** One prepared statement per page shape (live backfill and history paging run these constantly). */
 const pageQueries = perDatabase((db) => {
   const page = (cursor: SQL | undefined, order: SQL) =>
-    db
-      .select(messageColumns)
-      .from(messages)
-      .innerJoin(users, eq(users.id, messages.authorId))
+    selectMessages(db)
       .where(and(eq(messages.roomId, sql.placeholder('roomId')), cursor))
       .orderBy(order)
       .limit(sql.placeholder('limit'))
@@ -55,6 +98,9 @@ const pageQueries = perDatabase((db) => {
     newest: page(undefined, desc(messages.seq)),
     before: page(lt(messages.seq, sql.placeholder('seq')), desc(messages.seq)),
     after: page(gt(messages.seq, sql.placeholder('seq')), asc(messages.seq)),
+    one: selectMessages(db)
+      .where(and(eq(messages.roomId, sql.placeholder('roomId')), eq(messages.seq, sql.placeholder('seq'))))
+      .prepare(),
   };
 });
 
@@ -83,9 +129,8 @@ export function insertMessages(db: Db, inputs: readonly NewMessage[]): InsertRes
  */
 const insertStatements = perDatabase((db) => ({
   existing: db
-    .select({ ...messageColumns, roomId: messages.roomId, roomName: rooms.name })
+    .select({ id: messages.id, seq: messages.seq, text: messages.text, roomId: messages.roomId, roomName: rooms.name })
     .from(messages)
-    .innerJoin(users, eq(users.id, messages.authorId))
     .innerJoin(rooms, eq(rooms.id, messages.roomId))
     .where(and(eq(messages.authorId, sql.placeholder('authorId')), eq(messages.clientId, sql.placeholder('clientId'))))
     .prepare(),
@@ -93,12 +138,13 @@ const insertStatements = perDatabase((db) => ({
     .update(rooms)
     .set({
       lastSeq: sql`${rooms.lastSeq} + 1`,
+      lastChange: sql`${rooms.lastChange} + 1`,
       messageCount: sql`${rooms.messageCount} + 1`,
       // The set type takes no bare placeholder; inside sql`` it is bound as given, so epoch ms.
       lastMessageAt: sql`${sql.placeholder('nowMs')}`,
     })
     .where(eq(rooms.id, sql.placeholder('roomId')))
-    .returning({ seq: rooms.lastSeq })
+    .returning({ seq: rooms.lastSeq, change: rooms.lastChange })
     .prepare(),
   insert: db
     .insert(messages)
@@ -109,6 +155,8 @@ const insertStatements = perDatabase((db) => ({
       text: sql.placeholder('text'),
       clientId: sql.placeholder('clientId'),
       createdAt: sql.placeholder('now'),
+      replyTo: sql.placeholder('replyTo'),
+      createdChange: sql.placeholder('change'),
     })
     .returning({ id: messages.id })
     .prepare(),
@@ -135,13 +183,15 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
   if (input.clientId !== null) {
     const existing = statements.existing.get({ authorId, clientId: input.clientId });
     if (existing) {
-      const { roomId: existingRoomId, roomName, ...row } = existing;
-      if (existingRoomId !== roomId || row.text !== input.text) return { kind: 'clientIdConflict' };
-      return { kind: 'duplicate', message: toMessageDto(roomName, row) };
+      if (existing.roomId !== roomId || existing.text !== input.text) return { kind: 'clientIdConflict' };
+      const message = getMessage(db, { id: existing.roomId, name: existing.roomName }, existing.seq);
+      if (!message) throw new Error('a stored message vanished inside its own transaction');
+      return { kind: 'duplicate', message };
     }
   }
   const bumped = statements.bumpRoom.get({ roomId, nowMs: input.now.getTime() });
   if (!bumped) throw new Error(`room ${roomId} vanished inside its own transaction`);
+  const replyTo = input.replyTo ?? null;
   const inserted = statements.insert.get({
     roomId,
     seq: bumped.seq,
@@ -149,12 +199,15 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
     text: input.text,
     clientId: input.clientId,
     now: input.now,
+    replyTo: replyTo?.seq ?? null,
+    change: bumped.change,
   });
   if (!inserted) throw new Error('message insert returned no row');
   statements.bumpUser.run({ authorId });
   statements.bumpMembership.run({ roomId, authorId });
   return {
     kind: 'inserted',
+    change: bumped.change,
     message: {
       id: inserted.id,
       room: input.room.name,
@@ -163,6 +216,10 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
       text: input.text,
       createdAt: input.now.toISOString(),
       clientId: input.clientId,
+      editedAt: null,
+      deletedAt: null,
+      reactions: [],
+      replyTo,
     },
   };
 }

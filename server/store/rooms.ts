@@ -129,7 +129,7 @@ export function joinRoom(
       // advance alike on both backends.
       const inserted = tx
         .insert(rooms)
-        .values({ name })
+        .values({ name, createdBy: userId })
         .onConflictDoNothing()
         .returning({ id: rooms.id, name: rooms.name })
         .get();
@@ -188,4 +188,29 @@ export function getRoomLastSeq(db: Db, roomId: number): number {
   const row = db.select({ lastSeq: rooms.lastSeq }).from(rooms).where(eq(rooms.id, roomId)).get();
   if (!row) throw new Error(`room ${roomId} not found`);
   return row.lastSeq;
+}
+
+export function getRoomLastChange(db: Db, roomId: number): number {
+  const row = db.select({ lastChange: rooms.lastChange }).from(rooms).where(eq(rooms.id, roomId)).get();
+  if (!row) throw new Error(`room ${roomId} not found`);
+  return row.lastChange;
+}
+
+export function getRoomLastChanges(db: Db, names: readonly string[]): Map<string, number> {
+  const heads = new Map<string, number>();
+  // SQLite allows 32766 parameters per statement; chunk well below it.
+  for (let start = 0; start < names.length; start += 500) {
+    const chunk = names.slice(start, start + 500);
+    const rows = db
+      .select({ name: rooms.name, lastChange: rooms.lastChange })
+      .from(rooms)
+      .where(inArray(rooms.name, chunk))
+      .all();
+    for (const row of rows) heads.set(row.name, row.lastChange);
+  }
+  return heads;
+}
+
+export function getRoomCreator(db: Db, roomId: number): number | null {
+  return db.select({ createdBy: rooms.createdBy }).from(rooms).where(eq(rooms.id, roomId)).get()?.createdBy ?? null;
 }

@@ -1,8 +1,19 @@
 import { openDatabase } from '../../db/client.ts';
-import { insertMessage, insertMessages, listMessages } from '../messages.ts';
+import {
+  changeOfSeq,
+  deleteMessage,
+  editMessage,
+  listChanges,
+  reactToMessage,
+  unreactToMessage,
+} from '../message-changes.ts';
+import { getMessage, insertMessage, insertMessages, listMessages } from '../messages.ts';
 import { defaultMigrationsDir } from '../migrations-dir.ts';
 import {
   findRoom,
+  getRoomCreator,
+  getRoomLastChange,
+  getRoomLastChanges,
   getRoomLastSeq,
   getRoomLastSeqs,
   getRoomSummary,
@@ -91,11 +102,21 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       members: (roomId, page) => settled(() => listMembers(db, roomId, page)),
       lastSeq: (roomId) => settled(() => getRoomLastSeq(db, roomId)),
       lastSeqs: (names) => settled(() => getRoomLastSeqs(db, names)),
+      lastChange: (roomId) => settled(() => getRoomLastChange(db, roomId)),
+      lastChanges: (names) => settled(() => getRoomLastChanges(db, names)),
+      creator: (roomId) => settled(() => getRoomCreator(db, roomId)),
     },
     messages: {
       list: (room, page) => settled(() => listMessages(db, room, page)),
       insertBatch: (inputs) => settled(() => insertMessages(db, inputs)),
       insertOne: (input) => settled(() => insertMessage(db, input)),
+      get: (room, seq) => settled(() => getMessage(db, room, seq)),
+      edit: (room, seq, text, now) => settled(() => editMessage(db, room, seq, text, now)),
+      delete: (room, seq, now) => settled(() => deleteMessage(db, room, seq, now)),
+      react: (room, seq, userId, emoji) => settled(() => reactToMessage(db, room, seq, userId, emoji)),
+      unreact: (room, seq, userId, emoji) => settled(() => unreactToMessage(db, room, seq, userId, emoji)),
+      changes: (room, after, limit) => settled(() => listChanges(db, room, after, limit)),
+      changeOfSeq: (room, seq) => settled(() => changeOfSeq(db, room, seq)),
     },
     stats: {
       roomCounts: (page) => settled(() => roomMessageCounts(db, page)),
