@@ -228,7 +228,7 @@ export function pgMessageStore(
           reactions: [],
           replyTo: input.replyTo ?? null,
         };
-        results.push({ kind: 'inserted', message, change: Number(row.out_change) });
+        results.push({ kind: 'inserted', change: Number(row.out_change), message });
       }
       return results;
     });
