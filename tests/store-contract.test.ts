@@ -1,5 +1,13 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { StoreUnavailableError } from '../server/store/errors.ts';
+import { defaultMigrationsDir } from '../server/store/migrations-dir.ts';
+import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
+import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
 import {
   CHANGE_LOG_LENGTH,
   type ChangeResult,
@@ -10,7 +18,8 @@ import {
   type SessionUser,
   type Store,
 } from '../server/store/store.ts';
-import { ALL, describeEachBackend, rows, storeTest as test } from './support/stores.ts';
+import { createTestDatabase } from './support/postgres.ts';
+import { ALL, type Backend, describeEachBackend, rows, storeTest as test } from './support/stores.ts';
 
 const T0 = Date.parse('2025-03-04T05:06:07.891Z');
 const at = (offsetMs: number) => new Date(T0 + offsetMs);
@@ -61,6 +70,94 @@ function expectKeyOrder(value: MessageDto | InsertResult | ChangeResult | undefi
             ? [value.message]
             : [];
   for (const each of messages) expect(JSON.stringify(Object.keys(each))).toBe(MESSAGE_KEYS);
+}
+
+/**
+ * A database as the release before decision 019 left it (migrations up to the one before the change
+ * counter's), with two users, two rooms and three posts written by that schema's rules; migrate()
+ * applies the rest and opens a Store on it.
+ */
+async function databaseBefore019(backend: Backend): Promise<{ migrate(): Promise<Store>; drop(): Promise<void> }> {
+  const shipped = defaultMigrationsDir(backend);
+  const journal = JSON.parse(readFileSync(join(shipped, 'meta/_journal.json'), 'utf8')) as {
+    entries: { tag: string }[];
+  };
+  const cut = journal.entries.findIndex((entry) => entry.tag.endsWith('_message_changes'));
+  const dir = mkdtempSync(join(tmpdir(), 'atlas-before-019-'));
+  mkdirSync(join(dir, 'meta'));
+  writeFileSync(
+    join(dir, 'meta/_journal.json'),
+    JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }),
+  );
+  for (const entry of journal.entries.slice(0, cut))
+    copyFileSync(join(shipped, `${entry.tag}.sql`), join(dir, `${entry.tag}.sql`));
+  // Portable SQL (double-quoted names); ids come from a new database's sequences: 1, 2, ...
+  const statements = (time: (ms: number) => unknown) =>
+    [
+      [
+        'insert into "users" ("username", "password_hash", "message_count") values (?, ?, ?), (?, ?, ?)',
+        ['alice', 'h', 2, 'bob', 'h', 1],
+      ],
+      [
+        'insert into "rooms" ("name", "last_seq", "message_count", "last_message_at") values (?, ?, ?, ?), (?, ?, ?, ?)',
+        ['general', 3, 3, time(102), 'quiet', 0, 0, null],
+      ],
+      [
+        'insert into "memberships" ("room_id", "user_id", "joined_at", "message_count") values (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)',
+        [1, 2, time(5), 1, 1, 1, time(0), 2, 2, 2, time(0), 0],
+      ],
+      [
+        'insert into "messages" ("room_id", "seq", "author_id", "text", "client_id", "created_at") values (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)',
+        [1, 1, 1, 'one', null, time(100), 1, 2, 2, 'two', 'b1', time(101), 1, 3, 1, 'three', null, time(102)],
+      ],
+    ] as const;
+  const opened: Store[] = [];
+  const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+  if (backend === 'sqlite') {
+    const path = join(dir, 'old.db');
+    await openSqliteStore({ path, migrationsDir: dir }).close();
+    const sqlite = new Database(path);
+    for (const [text, params] of statements((ms) => at(ms).getTime())) sqlite.prepare(text).run(...params);
+    sqlite.close();
+    return {
+      migrate: async () => {
+        const store = openSqliteStore({ path });
+        opened.push(store);
+        return store;
+      },
+      drop: async () => {
+        await Promise.all(opened.map((store) => store.close()));
+        cleanUp();
+      },
+    };
+  }
+  const database = await createTestDatabase();
+  await (await openPostgresStore({ url: database.url, poolSize: 1, migrationsDir: dir })).close();
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    for (const [text, params] of statements((ms) => at(ms).toISOString())) {
+      let index = 0;
+      await client.query(
+        text.replace(/\?/g, () => `$${++index}`),
+        [...params],
+      );
+    }
+  } finally {
+    await client.end();
+  }
+  return {
+    migrate: async () => {
+      const store = await openPostgresStore({ url: database.url, poolSize: 2 });
+      opened.push(store);
+      return store;
+    },
+    drop: async () => {
+      await Promise.all(opened.map((store) => store.close()));
+      await database.drop();
+      cleanUp();
+    },
+  };
 }
 
 /** The inputs' answers when posted one by one. */
@@ -763,6 +860,51 @@ describeEachBackend('Store contract', () => {
     expect(await store.rooms.creator(random.id)).toBe(alice.id);
     expect(await store.rooms.creator(999)).toBeNull();
     expect(await store.rooms.lastChange(general.id)).toBe(0);
+  });
+
+  test('migrated data: posts from before the change counter resume by seq, and the first member is the creator', async ({
+    backend,
+  }) => {
+    const old = await databaseBefore019(backend);
+    try {
+      const store = await old.migrate();
+      const general = await store.rooms.find('general');
+      const quiet = await store.rooms.find('quiet');
+      if (!general || !quiet) throw new Error('rooms lost in the migration');
+      // Every change was a post: change = seq, and the counter is the last seq.
+      expect(await store.rooms.lastChange(general.id)).toBe(3);
+      expect(await store.rooms.lastChange(quiet.id)).toBe(0);
+      for (const seq of [0, 1, 2, 3]) expect(await store.messages.changeOfSeq(general, seq)).toBe(seq);
+      expect(await store.messages.changeOfSeq(general, 4)).toBeUndefined();
+      // bob joined general after alice (she created it); quiet has bob only.
+      const alice = await store.users.findByUsername('alice');
+      const bob = await store.users.findByUsername('bob');
+      expect(await store.rooms.creator(general.id)).toBe(alice?.id);
+      expect(await store.rooms.creator(quiet.id)).toBe(bob?.id);
+      const [first] = (await store.messages.list(general, { limit: 1, before: 2 })).messages;
+      expectKeyOrder(first);
+      expect(first).toEqual({ ...message(1, 'alice', 'one'), createdAt: at(100).toISOString() });
+
+      // And they go on from there.
+      if (!alice) throw new Error('alice lost in the migration');
+      expect(await store.messages.edit(general, 2, 'two, edited', at(500))).toMatchObject({ changes: [{ change: 4 }] });
+      expect(await store.messages.insertOne(post(general, alice, 'four', null, at(600)))).toMatchObject({
+        kind: 'inserted',
+        change: 5,
+        message: { id: 4, seq: 4 },
+      });
+      expect(
+        (await store.messages.changes(general, 1, 10)).changes.map((change) => [change.change, change.type]),
+      ).toEqual([
+        [2, 'message'],
+        [3, 'message'],
+        [4, 'update'],
+        [5, 'message'],
+      ]);
+      expect(await store.messages.changeOfSeq(general, 4)).toBe(5);
+    } finally {
+      await old.drop();
+    }
   });
 
   test('ping answers while open; once closed every call rejects with StoreUnavailableError', async ({ store }) => {
