@@ -31,9 +31,12 @@ function refusal(text: string): Error {
  * Two things that parser leaves to us:
  * - absurdly nested JSON (thousands of `[`) is refused with a 400; the REST adapter stringifies
  *   bodies recursively and would otherwise overflow the stack and answer 500;
- * - a POST with no body at all (`curl -X POST …/sign-out`) is treated as `{}` instead of 415.
+ * - a POST, PUT or PATCH with no body at all (`curl -X POST …/sign-out`, `curl -X PUT …/reactions/👍`)
+ *   is treated as `{}` instead of 415.
  * The tRPC adapter installs its own parser in its own scope, so this does not touch /api/trpc.
  */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 export function registerJsonBody(server: FastifyInstance): void {
   const secureParse = server.getDefaultJsonParser('error', 'error');
   server.removeContentTypeParser('application/json');
@@ -51,7 +54,7 @@ export function registerJsonBody(server: FastifyInstance): void {
 
   server.addHook('preValidation', async (req) => {
     const bodyless = req.body === undefined && req.headers['content-type'] === undefined;
-    if (req.method === 'POST' && bodyless && req.url.startsWith('/api/') && !req.url.startsWith('/api/trpc')) {
+    if (BODY_METHODS.has(req.method) && bodyless && req.url.startsWith('/api/') && !req.url.startsWith('/api/trpc')) {
       req.headers['content-type'] = 'application/json';
       req.body = {};
     }
