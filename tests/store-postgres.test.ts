@@ -265,6 +265,43 @@ describePostgres('PostgreSQL store across processes', { timeout: PROCESS_TEST_TI
   });
 });
 
+describePostgres('PostgreSQL change counter under concurrency', () => {
+  test.override({ backend: 'postgres' });
+
+  test('posts, edits and reactions racing in one room take changes 1..N, each exactly once', async ({ openStore }) => {
+    const store = await openStore({ poolSize: 8 });
+    const { users, rooms } = await setUp(store, ['ann', 'ben'], ['busy']);
+    const room = rooms[0] as RoomRow;
+    const [ann, ben] = users;
+    if (!ann || !ben) throw new Error('users not set up');
+    for (let index = 0; index < 10; index += 1) {
+      await store.messages.insertOne({ room, author: ann, text: `seed ${index}`, clientId: null, now: new Date() });
+    }
+    // 40 posts (in batches and alone), 40 edits and 40 reactions, all at once over 8 connections.
+    const work: Promise<unknown>[] = [];
+    for (let index = 0; index < 40; index += 1) {
+      const seq = (index % 10) + 1;
+      work.push(
+        index % 2 === 0
+          ? store.messages.insertOne({ room, author: ben, text: `post ${index}`, clientId: null, now: new Date() })
+          : store.messages.insertBatch([
+              { room, author: ben, text: `post ${index}`, clientId: `k${index}`, now: new Date() },
+            ]),
+        store.messages.edit(room, seq, `edit ${index}`, new Date()),
+        store.messages.react(room, seq, index % 3 === 0 ? ann.id : ben.id, String.fromCodePoint(0x1f600 + index)),
+      );
+    }
+    const results = (await Promise.all(work)) as ({ kind: string } | { kind: string }[])[];
+    expect(results.flat().filter((result) => result.kind !== 'inserted' && result.kind !== 'changed')).toEqual([]);
+    const total = 10 + 40 + 40 + 40;
+    expect(await store.rooms.lastChange(room.id)).toBe(total);
+    const page = await store.messages.changes(room, 0, 1000);
+    expect(page.changes.map((change) => change.change)).toEqual(Array.from({ length: total }, (_, index) => index + 1));
+    expect(page.changes.filter((change) => change.type === 'message')).toHaveLength(50);
+    expect(await store.rooms.summary(room.id)).toMatchObject({ messageCount: 50, lastSeq: 50 });
+  });
+});
+
 describePostgres('PostgreSQL migrations', () => {
   storeTest('ten processes opening a new database at once apply each migration exactly once', async () => {
     const database = await createTestDatabase();
