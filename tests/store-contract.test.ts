@@ -541,12 +541,15 @@ describeEachBackend('Store contract', () => {
     expect(await store.messages.get(general, 2)).toBeUndefined();
     // Nothing of it counts as a post.
     expect(await store.rooms.summary(general.id)).toMatchObject({ messageCount: 1, lastSeq: 1 });
-    // A retry of the original post with its original text now conflicts: the stored text changed.
-    expect(await store.messages.insertOne(post(general, alice, 'helo', 'c1'))).toEqual({ kind: 'clientIdConflict' });
-    expect(await store.messages.insertOne(post(general, alice, 'hello', 'c1'))).toEqual({
+    // A retry of the post (its original text) is still recognised: the edited message, no new seq.
+    expect(await store.messages.insertOne(post(general, alice, 'helo', 'c1'))).toEqual({
       kind: 'duplicate',
       message: expected,
     });
+    // The clientId in another room is still a conflict.
+    const random = await room(store, alice, 'random');
+    expect(await store.messages.insertOne(post(random, alice, 'helo', 'c1'))).toEqual({ kind: 'clientIdConflict' });
+    expect(await store.rooms.lastSeq(general.id)).toBe(1);
   });
 
   test('messages: a delete leaves a tombstone, takes the reactions and the message out of every count', async ({
@@ -614,6 +617,32 @@ describeEachBackend('Store contract', () => {
     expect(await store.stats.userCount(alice.id)).toBe(1);
     expect(await store.rooms.lastChange(general.id)).toBe(6);
     expect(await store.messages.get(general, 1)).toEqual(tombstone);
+    // A retry of a deleted post gets the tombstone, in a batch too, and takes no seq.
+    await store.messages.insertOne(post(general, bob, 'kept', 'b1', at(400)));
+    await store.messages.delete(general, 4, at(500));
+    expect(
+      await store.messages.insertBatch([post(general, bob, 'kept', 'b1'), post(general, bob, 'other text', 'b1')]),
+    ).toEqual([
+      {
+        kind: 'duplicate',
+        message: {
+          ...message(4, 'bob', ''),
+          createdAt: at(400).toISOString(),
+          clientId: 'b1',
+          deletedAt: at(500).toISOString(),
+        },
+      },
+      {
+        kind: 'duplicate',
+        message: {
+          ...message(4, 'bob', ''),
+          createdAt: at(400).toISOString(),
+          clientId: 'b1',
+          deletedAt: at(500).toISOString(),
+        },
+      },
+    ]);
+    expect(await store.rooms.lastSeq(general.id)).toBe(4);
   });
 
   test('messages: reactions in order of first use, idempotent both ways, at most 20 different emoji', async ({

@@ -4,8 +4,10 @@
 -- next value of its room's change counter (rooms.last_change, stored in messages.created_change and
 -- answered as out_change), under the same room lock as its seq. Everything else is unchanged:
 --   inserted  -> the new message's id, seq, created_at and change;
---   duplicate -> the stored message with that (author, client_id), same room and same text;
---   conflict  -> that (author, client_id) is stored with another room or text (the API's 409).
+--   duplicate -> the stored message with that (author, client_id), same room and same text, or any
+--                text once that message was edited or deleted (its posted text is gone);
+--   conflict  -> that (author, client_id) is stored with another room, or with another text and
+--                neither edited nor deleted (the API's 409).
 -- Locks are taken in one global order (authors of clientId posts, then every room of the batch by id,
 -- then users by id, then memberships by (room, user)), so concurrent batches from any number of
 -- processes cannot deadlock. Edits, deletes and reactions (server/store/postgres/messages.ts) lock
@@ -89,7 +91,7 @@ BEGIN
     IF p_client_ids[i] IS NOT NULL THEN
       -- Each statement of this function reads a fresh snapshot, so this sees every committed post and
       -- the ones inserted earlier in this batch.
-      SELECT m.id, m.seq, m.room_id, m.text, m.created_at INTO v_stored
+      SELECT m.id, m.seq, m.room_id, m.text, m.created_at, m.edited_at, m.deleted_at INTO v_stored
         FROM messages m
        WHERE m.author_id = p_author_ids[i] AND m.client_id = p_client_ids[i];
       IF NOT FOUND THEN
@@ -101,13 +103,16 @@ BEGIN
         ON CONFLICT (author_id, client_id) DO NOTHING
         RETURNING m.id INTO v_id;
         IF v_id IS NULL THEN
-          SELECT m.id, m.seq, m.room_id, m.text, m.created_at INTO STRICT v_stored
+          SELECT m.id, m.seq, m.room_id, m.text, m.created_at, m.edited_at, m.deleted_at INTO STRICT v_stored
             FROM messages m
            WHERE m.author_id = p_author_ids[i] AND m.client_id = p_client_ids[i];
         END IF;
       END IF;
       IF v_id IS NULL THEN
-        IF v_stored.room_id = p_room_ids[i] AND v_stored.text = p_texts[i] THEN
+        -- An edited or deleted message no longer has the text it was posted with, so a retry of that
+        -- post (same author, clientId and room) is recognised by those alone (decision 019).
+        IF v_stored.room_id = p_room_ids[i]
+          AND (v_stored.text = p_texts[i] OR v_stored.edited_at IS NOT NULL OR v_stored.deleted_at IS NOT NULL) THEN
           out_kind := 'duplicate';
           out_id := v_stored.id;
           out_seq := v_stored.seq;
