@@ -101,7 +101,7 @@ describeBrowser('message actions', () => {
     await box.fill('hello world');
     await box.press('Enter');
     await expect.poll(() => messageTexts(alicePage), POLL).toEqual(['hello world', 'second mesage']);
-    expect(await box.inputValue()).toBe('a draft');
+    await expect.poll(() => box.inputValue(), POLL).toBe('a draft');
     for (const page of [alicePage, bobPage]) {
       const edited = messageRow(page, 'hello world').locator('.message__edited');
       await expect.poll(() => edited.textContent(), POLL).toBe('(edited)');
@@ -125,7 +125,7 @@ describeBrowser('message actions', () => {
     await box.press('Enter');
     await expect.poll(() => messageTexts(bobPage), POLL).toEqual(['hello world', 'second message']);
     await expect.poll(() => messageTexts(alicePage), POLL).toEqual(['hello world', 'second message']);
-    expect(await box.inputValue()).toBe('');
+    await expect.poll(() => box.inputValue(), POLL).toBe('');
 
     // Bob has nothing of his own to edit: Up arrow leaves his composer alone.
     await composer(bobPage).press('ArrowUp');
@@ -246,7 +246,7 @@ describeBrowser('message actions', () => {
       'search',
     );
     await search.fill('thumbs');
-    expect(await picker.getByRole('button').count()).toBe(2);
+    await expect.poll(() => picker.getByRole('button').count(), POLL).toBe(2);
     await picker.getByRole('button', { name: 'thumbs up', exact: true }).click();
     await expect.poll(() => picker.count(), POLL).toBe(0);
     await expect.poll(() => reactionsOf(onAlice), POLL).toEqual([['👍 1', 'true']]);
@@ -400,9 +400,8 @@ describeBrowser('message actions', () => {
     });
     await quote.click();
     const target = messageRow(page, 'the original, long ago');
-    await target.waitFor();
-    await expect.poll(() => inLogViewport(page, target), POLL).toBe(true);
-    expect(await target.getAttribute('class')).toContain('message--highlighted');
+    await expect.poll(() => target.getAttribute('class'), POLL).toContain('message--highlighted');
+    expect(await inLogViewport(page, target)).toBe(true);
     expect(
       await target.evaluate(
         (element: { ownerDocument: { activeElement: unknown } }) => element === element.ownerDocument.activeElement,
