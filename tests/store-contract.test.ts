@@ -877,7 +877,7 @@ describeEachBackend('Store contract', () => {
       last,
     ]);
     expect(page.changes.slice(1, -1).every((change) => change.type === 'update')).toBe(true);
-  });
+  }, 120_000); // over a thousand transactions: seconds alone, more beside the rest of the suite
 
   test('rooms: the creator is whoever created the room, never a later joiner', async ({ store }) => {
     const alice = await user(store, 'alice');
