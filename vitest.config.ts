@@ -15,6 +15,7 @@ const API_AND_LIVE = [
   'lists',
   'live-limits',
   'live',
+  'message-changes',
   'messages',
   'metrics',
   'persistence',
