@@ -13,6 +13,7 @@ const API_AND_LIVE = [
   'http-hardening',
   'input-robustness',
   'lists',
+  'live-changes',
   'live-limits',
   'live',
   'message-changes',
