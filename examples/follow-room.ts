@@ -21,21 +21,27 @@ const client = createAtlasClient({
 
 await client.rooms.join.mutate({ room });
 client.rooms.events.subscribe(
-  // Without lastEventId only new messages arrive; with it, everything after that seq first.
+  // Without lastEventId only new messages arrive; with it, everything after that point first. A
+  // message seq (as here, from the history page) still works; so does an event's own `id`.
   { room, lastEventId: lastSeq },
   {
     onData({ id, data: event }) {
-      // Every event is tracked: `id` is the seq of the newest message delivered so far, and the
+      // Every event is tracked: `id` is opaque (`c<change>`, the room's change counter), and the
       // client resubscribes from it by itself after a reconnect.
       if (event.type === 'message') {
         const { seq, author, text, createdAt } = event.message;
         console.log(`#${seq} ${createdAt} ${author}: ${text}`);
+      } else if (event.type === 'update') {
+        // An edit, delete or reaction change: the whole message as it is now.
+        const { seq, text, deletedAt, reactions } = event.message;
+        const shown = deletedAt ? '(deleted)' : text;
+        console.log(`#${seq} changed: ${shown} ${reactions.map((r) => `${r.emoji}${r.count}`).join(' ')}`);
       } else if (event.type === 'presence') {
         console.log(`(online: ${event.online.join(', ') || 'nobody'})`);
       } else if (event.type === 'typing') {
         if (event.usernames.length > 0) console.log(`(${event.usernames.join(', ')} typing…)`);
       } else {
-        console.log(`(too far behind: refetch history with messages.list, then continue from #${id})`);
+        console.log(`(too far behind: refetch history with messages.list, then continue from ${id})`);
       }
     },
     onError(error) {

@@ -104,25 +104,28 @@ export const MAX_REACTIONS_PER_MESSAGE = 20;
 
 /** Longer than any real emoji (the longest ZWJ sequences and subdivision flags are about 14 code units). */
 const MAX_EMOJI_LENGTH = 32;
-const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
-/** A flag: two regional indicators. */
-const FLAG = /^\p{Regional_Indicator}{2}$/u;
-/** A keycap: 0-9, # or *, an optional VS16, then U+20E3. */
-const KEYCAP = /^[0-9#*]\uFE0F?\u20E3$/u;
+/**
+ * The shapes of Unicode's emoji (UTS #51): a flag (two regional indicators); a keycap (0-9, # or *,
+ * an optional VS16, U+20E3); or pictographic emoji joined by ZWJ, each with an optional skin-tone
+ * modifier, VS16 and (subdivision flags) tag characters. Nothing else may ride along: no combining
+ * marks, no prefix characters, no text.
+ */
+const PICTOGRAPH = '\\p{Extended_Pictographic}(?:\\p{Emoji_Modifier}|\\uFE0F|[\\u{E0020}-\\u{E007F}])*';
+const EMOJI_SHAPE = new RegExp(
+  `^(?:\\p{Regional_Indicator}{2}|[0-9#*]\\uFE0F?\\u20E3|${PICTOGRAPH}(?:\\u200D${PICTOGRAPH})*)$`,
+  'u',
+);
 
 export const EMOJI_RULE = 'must be one emoji, e.g. 👍';
 
 /**
  * One extended grapheme cluster from Unicode's emoji set: a pictographic emoji with its modifiers,
- * variation selectors and ZWJ parts, a flag or a keycap. Intl.Segmenter finds the cluster; no
- * library needed (decision 019).
+ * variation selectors and ZWJ parts, a flag or a keycap. Intl.Segmenter checks it is one cluster
+ * and the pattern above checks what it is made of; no library needed (decision 019).
  */
 export function isSingleEmoji(value: string): boolean {
-  if (value.length === 0 || value.length > MAX_EMOJI_LENGTH) return false;
-  if (LONE_SURROGATE.test(value) || FORBIDDEN_CONTROL.test(value)) return false;
-  const segments = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(value)];
-  if (segments.length !== 1) return false;
-  return PICTOGRAPHIC.test(value) || FLAG.test(value) || KEYCAP.test(value);
+  if (value.length === 0 || value.length > MAX_EMOJI_LENGTH || !EMOJI_SHAPE.test(value)) return false;
+  return [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(value)].length === 1;
 }
 
 /** The start of `text`, at most REPLY_EXCERPT_LENGTH code units, never splitting a surrogate pair. */

@@ -30,6 +30,8 @@ describe('health and documents', () => {
         '/rooms',
         '/rooms/{room}/join',
         '/rooms/{room}/messages',
+        '/rooms/{room}/messages/{seq}',
+        '/rooms/{room}/messages/{seq}/reactions/{emoji}',
         '/rooms/{room}/typing',
         '/rooms/{room}/users',
         '/stats/rooms',

@@ -234,7 +234,14 @@ export class RoomSequencer {
         const page = await this.feed.after(room, state.cursor, FILL_PAGE);
         for (const { change, type, message } of page.changes) {
           // Live arrivals may have moved the cursor while the page was read.
-          if (change !== state.cursor + 1) continue;
+          if (change <= state.cursor) continue;
+          // A hole in what the database answers is permanent: the change log pruned those changes
+          // (this instance fell over CHANGE_LOG_LENGTH behind). Step over it rather than stall the
+          // room; each subscriber's stream sees the jump and resets its client (room-events.ts).
+          if (change > state.cursor + 1) {
+            for (const held of state.pending.keys()) if (held < change) state.pending.delete(held);
+            state.cursor = change - 1;
+          }
           this.deliver(state, state.pending.get(change) ?? { type, message, change });
           state.pending.delete(change);
         }

@@ -124,7 +124,7 @@ export const reactions = sqliteTable(
 /**
  * The room's change log for everything but posts (posts are found by messages.created_change):
  * which message an edit, delete or reaction change touched, at which room change. Only the newest
- * MAX_REPLAY changes of a room are kept; a client further behind gets `reset` (decision 019).
+ * CHANGE_LOG_LENGTH changes of a room are kept; a client further behind gets `reset` (decision 019).
  */
 export const messageChanges = sqliteTable(
   'message_changes',

@@ -76,8 +76,10 @@ export class RoomBroadcaster {
         continue;
       }
       if (seq > subscriber.lastChange + 1) {
-        // A gap: the in-process bus never leaves one (it publishes in commit order) and the Redis
-        // bus fills them before delivering, but a subscriber may have started between the two.
+        // A gap: posts and the other changes are published by different paths after their
+        // commits (group commit and message-rules.ts), so two of them can cross on the in-process
+        // bus; the Redis bus fills gaps before delivering, but a subscriber may have started
+        // between the two.
         // Never a reason to close the socket: the subscriber's own stream fills it from the database.
         subscribers.delete(subscriber);
         subscriber.handBack(event);

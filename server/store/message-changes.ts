@@ -32,7 +32,9 @@ const statements = perDatabase((db) => ({
     .prepare(),
   prune: db
     .delete(messageChanges)
-    .where(and(eq(messageChanges.roomId, sql.placeholder('roomId')), lte(messageChanges.change, sql.placeholder('oldest'))))
+    .where(
+      and(eq(messageChanges.roomId, sql.placeholder('roomId')), lte(messageChanges.change, sql.placeholder('oldest'))),
+    )
     .prepare(),
   replies: db
     .select({ seq: messages.seq })
@@ -68,7 +70,11 @@ function recordChanges(db: Db, room: RoomRow, seqs: readonly number[]): RoomChan
 }
 
 function changed(db: Db, room: RoomRow, seq: number, withReplies: boolean): ChangeResult {
-  const replies = withReplies ? statements(db).replies.all({ roomId: room.id, seq }).map((row) => row.seq) : [];
+  const replies = withReplies
+    ? statements(db)
+        .replies.all({ roomId: room.id, seq })
+        .map((row) => row.seq)
+    : [];
   const changes = recordChanges(db, room, [seq, ...replies]);
   const own = changes[0];
   if (!own) throw new Error('a change recorded nothing');
@@ -175,7 +181,9 @@ const feedStatements = perDatabase((db) => ({
   logged: db
     .select({ change: messageChanges.change, seq: messageChanges.seq })
     .from(messageChanges)
-    .where(and(eq(messageChanges.roomId, sql.placeholder('roomId')), gt(messageChanges.change, sql.placeholder('after'))))
+    .where(
+      and(eq(messageChanges.roomId, sql.placeholder('roomId')), gt(messageChanges.change, sql.placeholder('after'))),
+    )
     .orderBy(asc(messageChanges.change))
     .limit(sql.placeholder('limit'))
     .prepare(),

@@ -51,7 +51,10 @@ export function reactionsOf(db: Db, messageIds: readonly number[]) {
 
 /** Full DTOs for rows read with messageColumns: one more query for all their reactions. */
 export function toMessageDtos(db: Db, roomName: string, rows: readonly (MessageRow & { id: number })[]): MessageDto[] {
-  const byMessage = reactionsOf(db, rows.map((row) => row.id));
+  const byMessage = reactionsOf(
+    db,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => toMessageDto(roomName, row, byMessage.get(row.id)));
 }
 
@@ -129,7 +132,14 @@ export function insertMessages(db: Db, inputs: readonly NewMessage[]): InsertRes
  */
 const insertStatements = perDatabase((db) => ({
   existing: db
-    .select({ id: messages.id, seq: messages.seq, text: messages.text, roomId: messages.roomId, roomName: rooms.name })
+    .select({
+      id: messages.id,
+      seq: messages.seq,
+      text: messages.text,
+      changed: sql<number>`${messages.editedAt} is not null or ${messages.deletedAt} is not null`,
+      roomId: messages.roomId,
+      roomName: rooms.name,
+    })
     .from(messages)
     .innerJoin(rooms, eq(rooms.id, messages.roomId))
     .where(and(eq(messages.authorId, sql.placeholder('authorId')), eq(messages.clientId, sql.placeholder('clientId'))))
@@ -183,7 +193,10 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
   if (input.clientId !== null) {
     const existing = statements.existing.get({ authorId, clientId: input.clientId });
     if (existing) {
-      if (existing.roomId !== roomId || existing.text !== input.text) return { kind: 'clientIdConflict' };
+      // An edited or deleted message no longer has the text it was posted with, so a retry of that
+      // post (same author, clientId and room) is recognised by those alone (decision 019).
+      const retry = existing.roomId === roomId && (existing.text === input.text || existing.changed === 1);
+      if (!retry) return { kind: 'clientIdConflict' };
       const message = getMessage(db, { id: existing.roomId, name: existing.roomName }, existing.seq);
       if (!message) throw new Error('a stored message vanished inside its own transaction');
       return { kind: 'duplicate', message };

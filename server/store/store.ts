@@ -211,7 +211,7 @@ export interface MessageStore {
    * The room's changes after change `after`, ascending, at most `limit`, each with the message as
    * it is NOW (a message edited twice appears twice, both times with its latest text: the stored
    * text of earlier versions is gone by design). Posts come from messages.created_change, other
-   * changes from the change log, which keeps the newest MAX_REPLAY changes of each room; the caller
+   * changes from the change log, which keeps the newest CHANGE_LOG_LENGTH changes of each room; the caller
    * resets a client further behind than that.
    */
   changes(room: RoomRow, after: number, limit: number): Promise<ChangePage>;
