@@ -188,6 +188,34 @@ describe('live updates: rooms.events carries every edit, delete and reaction cha
   });
 });
 
+describe('replies racing a change to their original', () => {
+  // Known server bug (reported to the lead; decision 019 lists it as a "known edge"): a reply reads
+  // its quote before its own transaction, so one that commits after a concurrent edit of the
+  // original goes out live with the old quote, and no update follows. messages.list has the new
+  // quote: the live view never equals it. With 30 replies racing 10 edits, most replies end stale
+  // (120 of 150 in a probe). Turn `it.fails` back into `it` once fixed.
+  it.fails('after quiet, a live view has the quotes messages.list has', async ({ server, connect, room }) => {
+    const { name, alice, bob } = room;
+    const follower = follow(connect(bob.token), name);
+    await follower.until((f) => f.presence.length > 0);
+    for (let round = 0; round < 3; round += 1) {
+      const original = (await alice.trpc.messages.post.mutate({ room: name, text: `original ${round}` })).message;
+      await Promise.all([
+        ...range(1, 30).map((n) =>
+          bob.trpc.messages.post.mutate({ room: name, text: `reply ${round}-${n}`, replyTo: original.seq }),
+        ),
+        ...range(1, 10).map((n) =>
+          alice.trpc.messages.edit.mutate({ room: name, seq: original.seq, text: `original ${round} v${n}` }),
+        ),
+      ]);
+    }
+    // Events arrive in change order: once the last post is in, everything before it is.
+    const last = (await alice.trpc.messages.post.mutate({ room: name, text: 'quiet now' })).message;
+    await follower.until((f) => f.messages.some((message) => message.seq === last.seq));
+    expect(roomView(follower.changes)).toEqual(await allMessages(server.baseUrl, bob.token, name));
+  });
+});
+
 describe('resuming with the last event id', () => {
   /**
    * Changes made while a client is away: an edit of a message it saw, a post, reactions, a delete,

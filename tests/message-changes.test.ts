@@ -87,6 +87,14 @@ function listed(server: TestServer, user: TestUser, room: string): Promise<Messa
   return allMessages(server.baseUrl, user.token, room);
 }
 
+async function listedSeq(server: TestServer, user: TestUser, room: string, seq: number): Promise<MessageDto> {
+  const message = (await listed(server, user, room)).find((candidate) => candidate.seq === seq);
+  if (!message) throw new Error(`seq ${seq} is not listed in ${room}`);
+  return message;
+}
+
+const range = (count: number) => Array.from({ length: count }, (_, index) => index);
+
 /** Waits until the server's clock must have moved past `iso` (a timestamp it answered). */
 async function clockPast(iso: string): Promise<void> {
   await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(Date.parse(iso) + 2), { interval: 2 });
@@ -470,6 +478,53 @@ describe.each<TransportName>(['REST', 'tRPC'])('message changes over %s', (via) 
       answered(await api.unreact(alice, room, posted.seq, TWENTY[19] ?? ''));
       const room21 = answered(await api.react(bob, room, posted.seq, TWENTY_FIRST));
       expect(room21.reactions.map((reaction) => reaction.emoji)).toEqual([...TWENTY.slice(0, 19), TWENTY_FIRST]);
+    });
+  });
+
+  describe('at the same time', () => {
+    it('the same reaction 20 times at once counts once; 25 new emoji at once: exactly 20 are taken, the rest 409', async ({
+      server,
+      users: { alice, bob },
+      room,
+    }) => {
+      const api = apiOf(server);
+      const posted = answered(await api.post(alice, room, 'contested'));
+      const same = await Promise.all(range(20).map(() => api.react(bob, room, posted.seq, '🎉')));
+      expect(same.map((outcome) => outcome.status)).toEqual(range(20).map(() => 200));
+      expect((await listedSeq(server, alice, room, posted.seq)).reactions).toEqual([
+        { emoji: '🎉', count: 1, usernames: [bob.username] },
+      ]);
+      answered(await api.unreact(bob, room, posted.seq, '🎉'));
+
+      const many = [...TWENTY, TWENTY_FIRST, '🤔', '🤨', '😐', '😑'];
+      const outcomes = await Promise.all(
+        many.map((emoji, index) => api.react(index % 2 ? alice : bob, room, posted.seq, emoji)),
+      );
+      const statuses = outcomes.map((outcome) => outcome.status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(20);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(5);
+      const reactions = (await listedSeq(server, alice, room, posted.seq)).reactions;
+      expect(reactions).toHaveLength(20);
+      expect(reactions.map((reaction) => reaction.emoji).sort()).toEqual(
+        many.filter((_, index) => statuses[index] === 200).sort(),
+      );
+    });
+
+    it('edits racing a delete: each edit is 200 or 409, and the message ends a tombstone', async ({
+      server,
+      users: { alice },
+      room,
+    }) => {
+      const api = apiOf(server);
+      const posted = answered(await api.post(alice, room, 'racing'));
+      const edits = range(10).map((index) => api.edit(alice, room, posted.seq, `racing ${index}`));
+      const removal = api.remove(alice, room, posted.seq);
+      const more = range(10).map((index) => api.react(alice, room, posted.seq, TWENTY[index] ?? '👍'));
+      const outcomes = await Promise.all([...edits, ...more]);
+      for (const outcome of outcomes) expect([200, 409]).toContain(outcome.status);
+      const tombstone = answered(await removal);
+      expect(tombstone).toMatchObject({ text: '', reactions: [] });
+      expect(await listed(server, alice, room)).toEqual([tombstone]);
     });
   });
 
