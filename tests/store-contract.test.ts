@@ -1,7 +1,25 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { StoreUnavailableError } from '../server/store/errors.ts';
-import type { InsertResult, NewMessage, RoomRow, SessionUser, Store } from '../server/store/store.ts';
-import { ALL, describeEachBackend, rows, storeTest as test } from './support/stores.ts';
+import { defaultMigrationsDir } from '../server/store/migrations-dir.ts';
+import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
+import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
+import {
+  CHANGE_LOG_LENGTH,
+  type ChangeResult,
+  type InsertResult,
+  type MessageDto,
+  type NewMessage,
+  type RoomRow,
+  type SessionUser,
+  type Store,
+} from '../server/store/store.ts';
+import { createTestDatabase } from './support/postgres.ts';
+import { ALL, type Backend, describeEachBackend, rows, storeTest as test } from './support/stores.ts';
 
 const T0 = Date.parse('2025-03-04T05:06:07.891Z');
 const at = (offsetMs: number) => new Date(T0 + offsetMs);
@@ -18,6 +36,128 @@ async function room(store: Store, member: SessionUser, name: string, now = at(0)
 
 function post(room: RoomRow, author: SessionUser, text: string, clientId: string | null = null, now = at(1000)) {
   return { room, author, text, clientId, now } satisfies NewMessage;
+}
+
+/** A message as freshly posted at at(1000), keys in messageSchema's order; spread to change fields. */
+function message(seq: number, author: string, text: string, room = 'general'): MessageDto {
+  return {
+    id: seq,
+    room,
+    seq,
+    author,
+    text,
+    createdAt: at(1000).toISOString(),
+    clientId: null,
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    replyTo: null,
+  };
+}
+
+const MESSAGE_KEYS = JSON.stringify(Object.keys(message(1, 'a', 'b')));
+
+/** Both backends build every message with the keys in one order, so even their JSON is identical. */
+function expectKeyOrder(value: MessageDto | InsertResult | ChangeResult | undefined): void {
+  const messages =
+    value === undefined
+      ? []
+      : 'id' in value
+        ? [value]
+        : value.kind === 'changed'
+          ? [value.message, ...value.changes.map((change) => change.message)]
+          : 'message' in value
+            ? [value.message]
+            : [];
+  for (const each of messages) expect(JSON.stringify(Object.keys(each))).toBe(MESSAGE_KEYS);
+}
+
+/**
+ * A database as the release before decision 019 left it (migrations up to the one before the change
+ * counter's), with two users, two rooms and three posts written by that schema's rules; migrate()
+ * applies the rest and opens a Store on it.
+ */
+async function databaseBefore019(backend: Backend): Promise<{ migrate(): Promise<Store>; drop(): Promise<void> }> {
+  const shipped = defaultMigrationsDir(backend);
+  const journal = JSON.parse(readFileSync(join(shipped, 'meta/_journal.json'), 'utf8')) as {
+    entries: { tag: string }[];
+  };
+  const cut = journal.entries.findIndex((entry) => entry.tag.endsWith('_message_changes'));
+  const dir = mkdtempSync(join(tmpdir(), 'atlas-before-019-'));
+  mkdirSync(join(dir, 'meta'));
+  writeFileSync(
+    join(dir, 'meta/_journal.json'),
+    JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }),
+  );
+  for (const entry of journal.entries.slice(0, cut))
+    copyFileSync(join(shipped, `${entry.tag}.sql`), join(dir, `${entry.tag}.sql`));
+  // Portable SQL (double-quoted names); ids come from a new database's sequences: 1, 2, ...
+  const statements = (time: (ms: number) => unknown) =>
+    [
+      [
+        'insert into "users" ("username", "password_hash", "message_count") values (?, ?, ?), (?, ?, ?)',
+        ['alice', 'h', 2, 'bob', 'h', 1],
+      ],
+      [
+        'insert into "rooms" ("name", "last_seq", "message_count", "last_message_at") values (?, ?, ?, ?), (?, ?, ?, ?)',
+        ['general', 3, 3, time(102), 'quiet', 0, 0, null],
+      ],
+      [
+        'insert into "memberships" ("room_id", "user_id", "joined_at", "message_count") values (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)',
+        [1, 2, time(5), 1, 1, 1, time(0), 2, 2, 2, time(0), 0],
+      ],
+      [
+        'insert into "messages" ("room_id", "seq", "author_id", "text", "client_id", "created_at") values (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)',
+        [1, 1, 1, 'one', null, time(100), 1, 2, 2, 'two', 'b1', time(101), 1, 3, 1, 'three', null, time(102)],
+      ],
+    ] as const;
+  const opened: Store[] = [];
+  const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+  if (backend === 'sqlite') {
+    const path = join(dir, 'old.db');
+    await openSqliteStore({ path, migrationsDir: dir }).close();
+    const sqlite = new Database(path);
+    for (const [text, params] of statements((ms) => at(ms).getTime())) sqlite.prepare(text).run(...params);
+    sqlite.close();
+    return {
+      migrate: async () => {
+        const store = openSqliteStore({ path });
+        opened.push(store);
+        return store;
+      },
+      drop: async () => {
+        await Promise.all(opened.map((store) => store.close()));
+        cleanUp();
+      },
+    };
+  }
+  const database = await createTestDatabase();
+  await (await openPostgresStore({ url: database.url, poolSize: 1, migrationsDir: dir })).close();
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    for (const [text, params] of statements((ms) => at(ms).toISOString())) {
+      let index = 0;
+      await client.query(
+        text.replace(/\?/g, () => `$${++index}`),
+        [...params],
+      );
+    }
+  } finally {
+    await client.end();
+  }
+  return {
+    migrate: async () => {
+      const store = await openPostgresStore({ url: database.url, poolSize: 2 });
+      opened.push(store);
+      return store;
+    },
+    drop: async () => {
+      await Promise.all(opened.map((store) => store.close()));
+      await database.drop();
+      cleanUp();
+    },
+  };
 }
 
 /** The inputs' answers when posted one by one. */
@@ -171,7 +311,12 @@ describeEachBackend('Store contract', () => {
         text: 'hello',
         createdAt: at(1000).toISOString(),
         clientId: 'c1',
+        editedAt: null,
+        deletedAt: null,
+        reactions: [],
+        replyTo: null,
       },
+      change: 1,
     });
     if (first.kind !== 'inserted') throw new Error('not inserted');
     // Same author, clientId, room and text: the stored message (its own time), nothing new.
@@ -350,8 +495,445 @@ describeEachBackend('Store contract', () => {
     expect(await seqs({ after: 7, limit: 2 })).toEqual({ seqs: [], hasMore: false });
     const page = await store.messages.list(general, { before: 2, limit: 1 });
     expect(page.messages).toEqual([
-      { id: 1, seq: 1, author: 'alice', text: 'm1', createdAt: at(0).toISOString(), clientId: null, room: 'general' },
+      {
+        id: 1,
+        seq: 1,
+        author: 'alice',
+        text: 'm1',
+        createdAt: at(0).toISOString(),
+        clientId: null,
+        room: 'general',
+        editedAt: null,
+        deletedAt: null,
+        reactions: [],
+        replyTo: null,
+      },
     ]);
+  });
+
+  test('messages: an edit changes text and editedAt, once; the same text is a no-op that keeps editedAt', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const general = await room(store, alice, 'general');
+    await store.messages.insertOne(post(general, alice, 'helo', 'c1', at(1000)));
+    expect(await store.rooms.lastChange(general.id)).toBe(1);
+
+    const edited = await store.messages.edit(general, 1, 'hello', at(2000));
+    const expected = {
+      ...message(1, 'alice', 'hello'),
+      clientId: 'c1',
+      createdAt: at(1000).toISOString(),
+      editedAt: at(2000).toISOString(),
+    };
+    expect(edited).toEqual({
+      kind: 'changed',
+      message: expected,
+      changes: [{ change: 2, type: 'update', message: expected }],
+    });
+    expectKeyOrder(edited);
+    expect(await store.messages.get(general, 1)).toEqual(expected);
+    expect(await store.rooms.lastChange(general.id)).toBe(2);
+
+    expect(await store.messages.edit(general, 1, 'hello', at(3000))).toEqual({ kind: 'unchanged', message: expected });
+    expect(await store.rooms.lastChange(general.id)).toBe(2);
+    expect(await store.messages.edit(general, 2, 'nothing there', at(3000))).toEqual({ kind: 'notFound' });
+    expect(await store.messages.get(general, 2)).toBeUndefined();
+    // Nothing of it counts as a post.
+    expect(await store.rooms.summary(general.id)).toMatchObject({ messageCount: 1, lastSeq: 1 });
+    // A retry of the post (its original text) is still recognised: the edited message, no new seq.
+    expect(await store.messages.insertOne(post(general, alice, 'helo', 'c1'))).toEqual({
+      kind: 'duplicate',
+      message: expected,
+    });
+    // The clientId in another room is still a conflict.
+    const random = await room(store, alice, 'random');
+    expect(await store.messages.insertOne(post(random, alice, 'helo', 'c1'))).toEqual({ kind: 'clientIdConflict' });
+    expect(await store.rooms.lastSeq(general.id)).toBe(1);
+  });
+
+  test('messages: a delete leaves a tombstone, takes the reactions and the message out of every count', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    await store.rooms.join(bob.id, 'general', at(1));
+    await store.messages.insertBatch([
+      post(general, alice, 'one', null, at(100)),
+      post(general, alice, 'two', null, at(101)),
+      post(general, bob, 'three', null, at(102)),
+    ]);
+    expect(await store.messages.react(general, 1, bob.id, '👍')).toMatchObject({ kind: 'changed' });
+    expect(await store.messages.edit(general, 1, 'one!', at(150))).toMatchObject({ kind: 'changed' });
+
+    const tombstone = {
+      ...message(1, 'alice', ''),
+      createdAt: at(100).toISOString(),
+      editedAt: at(150).toISOString(),
+      deletedAt: at(200).toISOString(),
+    };
+    const deleted = await store.messages.delete(general, 1, at(200));
+    expect(deleted).toEqual({
+      kind: 'changed',
+      message: tombstone,
+      changes: [{ change: 6, type: 'update', message: tombstone }],
+    });
+    expectKeyOrder(deleted);
+    expect((await store.messages.list(general, { limit: 10 })).messages).toEqual([
+      tombstone,
+      { ...message(2, 'alice', 'two'), createdAt: at(101).toISOString() },
+      { ...message(3, 'bob', 'three'), createdAt: at(102).toISOString() },
+    ]);
+
+    // Counts: the room, the author and the author's membership; seqs and activity stay.
+    expect(await store.rooms.summary(general.id)).toMatchObject({
+      messageCount: 2,
+      lastSeq: 3,
+      lastMessageAt: at(102).toISOString(),
+    });
+    expect(await rows(store.stats.roomCounts(ALL))).toEqual([{ room: 'general', messageCount: 2 }]);
+    expect(await rows(store.stats.userCounts(ALL))).toEqual([
+      { username: 'alice', messageCount: 1 },
+      { username: 'bob', messageCount: 1 },
+    ]);
+    expect(await rows(store.stats.memberCounts(general.id, ALL))).toEqual([
+      { username: 'alice', messageCount: 1 },
+      { username: 'bob', messageCount: 1 },
+    ]);
+    expect(await rows(store.rooms.members(general.id, ALL))).toEqual([
+      { username: 'alice', joinedAt: at(0), messageCount: 1 },
+      { username: 'bob', joinedAt: at(1), messageCount: 1 },
+    ]);
+    expect(await store.stats.userCount(alice.id)).toBe(1);
+
+    // Deleting again changes nothing, counts included; nothing else can change a tombstone.
+    expect(await store.messages.delete(general, 1, at(300))).toEqual({ kind: 'unchanged', message: tombstone });
+    expect(await store.messages.edit(general, 1, 'back', at(300))).toEqual({ kind: 'deleted' });
+    expect(await store.messages.react(general, 1, bob.id, '🎉')).toEqual({ kind: 'deleted' });
+    expect(await store.messages.unreact(general, 1, bob.id, '👍')).toEqual({ kind: 'deleted' });
+    expect(await store.messages.delete(general, 9, at(300))).toEqual({ kind: 'notFound' });
+    expect(await store.rooms.summary(general.id)).toMatchObject({ messageCount: 2 });
+    expect(await store.stats.userCount(alice.id)).toBe(1);
+    expect(await store.rooms.lastChange(general.id)).toBe(6);
+    expect(await store.messages.get(general, 1)).toEqual(tombstone);
+    // A retry of a deleted post gets the tombstone, in a batch too, and takes no seq.
+    await store.messages.insertOne(post(general, bob, 'kept', 'b1', at(400)));
+    await store.messages.delete(general, 4, at(500));
+    expect(
+      await store.messages.insertBatch([post(general, bob, 'kept', 'b1'), post(general, bob, 'other text', 'b1')]),
+    ).toEqual([
+      {
+        kind: 'duplicate',
+        message: {
+          ...message(4, 'bob', ''),
+          createdAt: at(400).toISOString(),
+          clientId: 'b1',
+          deletedAt: at(500).toISOString(),
+        },
+      },
+      {
+        kind: 'duplicate',
+        message: {
+          ...message(4, 'bob', ''),
+          createdAt: at(400).toISOString(),
+          clientId: 'b1',
+          deletedAt: at(500).toISOString(),
+        },
+      },
+    ]);
+    expect(await store.rooms.lastSeq(general.id)).toBe(4);
+  });
+
+  test('messages: reactions in order of first use, idempotent both ways, at most 20 different emoji', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    await store.rooms.join(bob.id, 'general', at(1));
+    await store.messages.insertBatch([post(general, alice, 'react to me'), post(general, bob, 'and me')]);
+
+    expect(await store.messages.react(general, 1, bob.id, '👍')).toMatchObject({ kind: 'changed' });
+    expect(await store.messages.react(general, 1, alice.id, '🎉')).toMatchObject({ kind: 'changed' });
+    const both = await store.messages.react(general, 1, alice.id, '👍');
+    const reacted = {
+      ...message(1, 'alice', 'react to me'),
+      reactions: [
+        { emoji: '👍', count: 2, usernames: ['bob', 'alice'] },
+        { emoji: '🎉', count: 1, usernames: ['alice'] },
+      ],
+    };
+    expect(both).toEqual({
+      kind: 'changed',
+      message: reacted,
+      changes: [{ change: 5, type: 'update', message: reacted }],
+    });
+    expectKeyOrder(both);
+    expect(await store.messages.react(general, 1, bob.id, '👍')).toEqual({ kind: 'unchanged', message: reacted });
+    expect(await store.messages.react(general, 2, alice.id, '🎉')).toMatchObject({
+      kind: 'changed',
+      changes: [{ change: 6 }],
+    });
+    expect((await store.messages.list(general, { limit: 10 })).messages.map((each) => each.reactions)).toEqual([
+      reacted.reactions,
+      [{ emoji: '🎉', count: 1, usernames: ['alice'] }],
+    ]);
+
+    // First use counts among the reactions there now: once bob takes back the oldest one, alice's 🎉
+    // is older than her 👍; bob reacting again puts him after alice.
+    expect(await store.messages.unreact(general, 1, bob.id, '👍')).toMatchObject({
+      kind: 'changed',
+      message: {
+        reactions: [
+          { emoji: '🎉', count: 1, usernames: ['alice'] },
+          { emoji: '👍', count: 1 },
+        ],
+      },
+    });
+    expect(await store.messages.unreact(general, 1, bob.id, '👍')).toMatchObject({ kind: 'unchanged' });
+    expect(await store.messages.unreact(general, 1, bob.id, '🙈')).toMatchObject({ kind: 'unchanged' });
+    expect(await store.messages.react(general, 1, bob.id, '👍')).toMatchObject({
+      message: { reactions: [{ emoji: '🎉' }, { emoji: '👍', usernames: ['alice', 'bob'] }] },
+    });
+    expect(await store.messages.unreact(general, 1, alice.id, '👍')).toMatchObject({
+      message: { reactions: [{ emoji: '🎉' }, { emoji: '👍', usernames: ['bob'] }] },
+    });
+    expect(await store.rooms.lastChange(general.id)).toBe(9);
+    expect(await store.messages.react(general, 7, bob.id, '👍')).toEqual({ kind: 'notFound' });
+    expect(await store.messages.unreact(general, 7, bob.id, '👍')).toEqual({ kind: 'notFound' });
+
+    // 2 emoji so far; 18 more make 20, and a 21st different one is refused, from anyone.
+    const more = Array.from({ length: 19 }, (_, index) => String.fromCodePoint(0x1f600 + index));
+    for (const emoji of more.slice(0, 18)) {
+      expect(await store.messages.react(general, 1, alice.id, emoji)).toMatchObject({ kind: 'changed' });
+    }
+    expect(await store.messages.react(general, 1, bob.id, more[18] as string)).toEqual({ kind: 'tooManyReactions' });
+    // One of the 20 is still welcome, from someone new to it.
+    const again = await store.messages.react(general, 1, bob.id, more[0] as string);
+    expect(again).toMatchObject({ kind: 'changed' });
+    if (again.kind !== 'changed') throw new Error('not changed');
+    expect(again.message.reactions.map((reaction) => reaction.emoji)).toEqual(['🎉', '👍', ...more.slice(0, 18)]);
+    expect(again.message.reactions[2]).toEqual({ emoji: more[0], count: 2, usernames: ['alice', 'bob'] });
+    // Once one emoji is gone entirely, a new one fits again.
+    expect(await store.messages.unreact(general, 1, alice.id, '🎉')).toMatchObject({ kind: 'changed' });
+    expect(await store.messages.react(general, 1, bob.id, more[18] as string)).toMatchObject({ kind: 'changed' });
+    expect(await store.rooms.lastChange(general.id)).toBe(9 + 18 + 1 + 2);
+    // Reactions count nowhere.
+    expect(await store.stats.userCount(bob.id)).toBe(1);
+  });
+
+  test('messages: a reply quotes its original; edits and deletes of the original update each reply too', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    const other = await room(store, alice, 'other');
+    await store.rooms.join(bob.id, 'general', at(1));
+    const long = `${'a'.repeat(199)}😀 and more`;
+    await store.messages.insertOne(post(general, alice, long)); // seq 1, change 1
+    const preview = { seq: 1, author: 'alice', text: 'a'.repeat(199), deleted: false };
+    const [first, , second] = await store.messages.insertBatch([
+      { ...post(general, bob, 'first reply', 'r1'), replyTo: preview }, // seq 2, change 2
+      post(general, bob, 'not a reply'), // seq 3, change 3
+      { ...post(general, alice, 'second reply'), replyTo: preview }, // seq 4, change 4
+    ]);
+    const reply = (seq: number, author: string, text: string, quote: typeof preview) => ({
+      ...message(seq, author, text),
+      replyTo: quote,
+    });
+    expect(first).toEqual({
+      kind: 'inserted',
+      change: 2,
+      message: { ...reply(2, 'bob', 'first reply', preview), clientId: 'r1' },
+    });
+    expect(second).toEqual({ kind: 'inserted', change: 4, message: reply(4, 'alice', 'second reply', preview) });
+    expectKeyOrder(first);
+    await store.messages.insertOne(post(other, alice, 'elsewhere, seq 1 too'));
+    // Read back, the quote is the excerpt of the stored text (cut before the emoji's surrogate pair).
+    expect(await store.messages.get(general, 4)).toEqual(reply(4, 'alice', 'second reply', preview));
+    expect((await store.messages.list(general, { limit: 10 })).messages.map((each) => each.replyTo)).toEqual([
+      null,
+      preview,
+      null,
+      preview,
+    ]);
+    expect((await store.messages.list(other, { limit: 10 })).messages[0]?.replyTo).toBeNull();
+
+    const editedQuote = { ...preview, text: 'short now' };
+    const edited = await store.messages.edit(general, 1, 'short now', at(2000));
+    expect(edited).toMatchObject({ kind: 'changed', message: { seq: 1, text: 'short now' } });
+    if (edited.kind !== 'changed') throw new Error('not changed');
+    expect(edited.changes).toEqual([
+      { change: 5, type: 'update', message: edited.message },
+      { change: 6, type: 'update', message: { ...reply(2, 'bob', 'first reply', editedQuote), clientId: 'r1' } },
+      { change: 7, type: 'update', message: reply(4, 'alice', 'second reply', editedQuote) },
+    ]);
+    expectKeyOrder(edited);
+
+    // A reaction changes the original only: the quote does not show reactions.
+    expect(await store.messages.react(general, 1, bob.id, '👍')).toMatchObject({ changes: [{ change: 8 }] });
+
+    const deletedQuote = { seq: 1, author: 'alice', text: '', deleted: true };
+    const deleted = await store.messages.delete(general, 1, at(3000));
+    if (deleted.kind !== 'changed') throw new Error('not deleted');
+    expect(deleted.changes.map((change) => [change.change, change.message.seq, change.message.replyTo])).toEqual([
+      [9, 1, null],
+      [10, 2, deletedQuote],
+      [11, 4, deletedQuote],
+    ]);
+    // A deleted reply keeps its quote; editing a reply changes nothing else.
+    expect(await store.messages.delete(general, 2, at(4000))).toMatchObject({
+      kind: 'changed',
+      message: { text: '', replyTo: deletedQuote },
+      changes: [{ change: 12 }],
+    });
+    expect(await store.rooms.lastChange(general.id)).toBe(12);
+    expect(await store.rooms.lastChange(other.id)).toBe(1);
+  });
+
+  test('messages: changes() merges posts and updates by change, each with the message as it is now', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const general = await room(store, alice, 'general');
+    const other = await room(store, alice, 'other');
+    expect(await store.messages.changes(general, 0, 10)).toEqual({ changes: [], hasMore: false });
+    await store.messages.insertBatch([post(general, alice, 'one'), post(general, alice, 'two')]); // 1, 2
+    await store.messages.edit(general, 1, 'one, edited', at(2000)); // 3
+    await store.messages.insertOne(post(other, alice, 'elsewhere')); // other room's 1
+    await store.messages.insertOne(post(general, alice, 'three')); // 4
+    await store.messages.react(general, 2, alice.id, '👍'); // 5
+    await store.messages.edit(general, 1, 'one, edited twice', at(3000)); // 6
+    await store.messages.react(other, 1, alice.id, '👍'); // other room's 2
+
+    const now = new Map((await store.messages.list(general, { limit: 10 })).messages.map((each) => [each.seq, each]));
+    const expected = [
+      [1, 'message', 1],
+      [2, 'message', 2],
+      [3, 'update', 1],
+      [4, 'message', 3],
+      [5, 'update', 2],
+      [6, 'update', 1],
+    ].map(([change, type, seq]) => ({ change, type, message: now.get(seq as number) }));
+    const all = await store.messages.changes(general, 0, 100);
+    expect(all).toEqual({ changes: expected, hasMore: false });
+    expect(all.changes[0]?.message.text).toBe('one, edited twice');
+    expect(JSON.stringify(all.changes.map((change) => Object.keys(change)))).toBe(
+      JSON.stringify(all.changes.map(() => ['change', 'type', 'message'])),
+    );
+    for (const change of all.changes) expectKeyOrder(change.message);
+    expect(await store.messages.changes(general, 0, 6)).toEqual({ changes: expected, hasMore: false });
+    expect(await store.messages.changes(general, 0, 5)).toEqual({ changes: expected.slice(0, 5), hasMore: true });
+    expect(await store.messages.changes(general, 2, 2)).toEqual({ changes: expected.slice(2, 4), hasMore: true });
+    expect(await store.messages.changes(general, 4, 2)).toEqual({ changes: expected.slice(4), hasMore: false });
+    expect(await store.messages.changes(general, 6, 2)).toEqual({ changes: [], hasMore: false });
+    expect(await store.messages.changes(general, 99, 2)).toEqual({ changes: [], hasMore: false });
+    expect((await store.messages.changes(other, 0, 10)).changes.map((change) => [change.change, change.type])).toEqual([
+      [1, 'message'],
+      [2, 'update'],
+    ]);
+
+    // The change that posted each message: how an event id from before changes existed (a seq) resumes.
+    expect(await store.messages.changeOfSeq(general, 0)).toBe(0);
+    expect(await store.messages.changeOfSeq(general, 1)).toBe(1);
+    expect(await store.messages.changeOfSeq(general, 3)).toBe(4);
+    expect(await store.messages.changeOfSeq(general, 4)).toBeUndefined();
+    expect(await store.messages.changeOfSeq(other, 1)).toBe(1);
+    expect(await store.rooms.lastChange(general.id)).toBe(6);
+    const heads = await store.rooms.lastChanges(['general', 'other', 'nowhere']);
+    expect([...heads.entries()].sort()).toEqual([
+      ['general', 6],
+      ['other', 2],
+    ]);
+    expect((await store.rooms.lastChanges([])).size).toBe(0);
+    await expect(store.rooms.lastChange(999)).rejects.toThrow('not found');
+  });
+
+  test('messages: the change log keeps the newest CHANGE_LOG_LENGTH changes of each room', async ({ store }) => {
+    const alice = await user(store, 'alice');
+    const general = await room(store, alice, 'general');
+    await store.messages.insertOne(post(general, alice, 'toggled')); // change 1
+    const toggles = CHANGE_LOG_LENGTH + 5;
+    for (let index = 0; index < toggles; index += 1) {
+      const result =
+        index % 2 === 0
+          ? await store.messages.react(general, 1, alice.id, '👍')
+          : await store.messages.unreact(general, 1, alice.id, '👍');
+      expect(result.kind).toBe('changed');
+    }
+    await store.messages.insertOne(post(general, alice, 'last')); // a post does not prune
+    const last = toggles + 2;
+    expect(await store.rooms.lastChange(general.id)).toBe(last);
+    const page = await store.messages.changes(general, 0, 2 * CHANGE_LOG_LENGTH);
+    // Posts are never pruned; of the updates (2 .. toggles + 1) the newest CHANGE_LOG_LENGTH are left,
+    // counted from the last update's change.
+    const oldestKept = toggles + 1 - CHANGE_LOG_LENGTH + 1;
+    expect(page.hasMore).toBe(false);
+    expect(page.changes.map((change) => change.change)).toEqual([
+      1,
+      ...Array.from({ length: CHANGE_LOG_LENGTH }, (_, index) => oldestKept + index),
+      last,
+    ]);
+    expect(page.changes.slice(1, -1).every((change) => change.type === 'update')).toBe(true);
+  });
+
+  test('rooms: the creator is whoever created the room, never a later joiner', async ({ store }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, bob, 'general');
+    await store.rooms.join(alice.id, 'general', at(5));
+    const random = await room(store, alice, 'random');
+    expect(await store.rooms.creator(general.id)).toBe(bob.id);
+    expect(await store.rooms.creator(random.id)).toBe(alice.id);
+    expect(await store.rooms.creator(999)).toBeNull();
+    expect(await store.rooms.lastChange(general.id)).toBe(0);
+  });
+
+  test('migrated data: posts from before the change counter resume by seq, and the first member is the creator', async ({
+    backend,
+  }) => {
+    const old = await databaseBefore019(backend);
+    try {
+      const store = await old.migrate();
+      const general = await store.rooms.find('general');
+      const quiet = await store.rooms.find('quiet');
+      if (!general || !quiet) throw new Error('rooms lost in the migration');
+      // Every change was a post: change = seq, and the counter is the last seq.
+      expect(await store.rooms.lastChange(general.id)).toBe(3);
+      expect(await store.rooms.lastChange(quiet.id)).toBe(0);
+      for (const seq of [0, 1, 2, 3]) expect(await store.messages.changeOfSeq(general, seq)).toBe(seq);
+      expect(await store.messages.changeOfSeq(general, 4)).toBeUndefined();
+      // bob joined general after alice (she created it); quiet has bob only.
+      const alice = await store.users.findByUsername('alice');
+      const bob = await store.users.findByUsername('bob');
+      expect(await store.rooms.creator(general.id)).toBe(alice?.id);
+      expect(await store.rooms.creator(quiet.id)).toBe(bob?.id);
+      const [first] = (await store.messages.list(general, { limit: 1, before: 2 })).messages;
+      expectKeyOrder(first);
+      expect(first).toEqual({ ...message(1, 'alice', 'one'), createdAt: at(100).toISOString() });
+
+      // And they go on from there.
+      if (!alice) throw new Error('alice lost in the migration');
+      expect(await store.messages.edit(general, 2, 'two, edited', at(500))).toMatchObject({ changes: [{ change: 4 }] });
+      expect(await store.messages.insertOne(post(general, alice, 'four', null, at(600)))).toMatchObject({
+        kind: 'inserted',
+        change: 5,
+        message: { id: 4, seq: 4 },
+      });
+      expect(
+        (await store.messages.changes(general, 1, 10)).changes.map((change) => [change.change, change.type]),
+      ).toEqual([
+        [2, 'message'],
+        [3, 'message'],
+        [4, 'update'],
+        [5, 'message'],
+      ]);
+      expect(await store.messages.changeOfSeq(general, 4)).toBe(5);
+    } finally {
+      await old.drop();
+    }
   });
 
   test('ping answers while open; once closed every call rejects with StoreUnavailableError', async ({ store }) => {

@@ -66,6 +66,13 @@ export const rooms = pgTable(
     messageCount: counter('message_count'),
     lastMessageAt: timestampMs('last_message_at'),
     createdAt: createdAt(),
+    /**
+     * The room's change counter: every post, edit, delete and reaction change takes the next value
+     * inside its transaction. Live event ids are built from it (decision 019).
+     */
+    lastChange: counter('last_change'),
+    /** Who created the room: they may delete any message in it. Null only if that user is gone. */
+    createdBy: bigint('created_by', { mode: 'number' }).references(() => users.id, { onDelete: 'set null' }),
   },
   (t) => [uniqueIndex('rooms_name_unique').on(t.name)],
 );
@@ -91,9 +98,45 @@ export const messages = pgTable(
     text: text('text').notNull(),
     clientId: text('client_id'),
     createdAt: timestampMs('created_at').notNull(),
+    editedAt: timestampMs('edited_at'),
+    /** Set when deleted; the text is then '' (really gone, not hidden). */
+    deletedAt: timestampMs('deleted_at'),
+    /** The seq of the message this one replies to, in the same room. */
+    replyTo: bigint('reply_to', { mode: 'number' }),
+    /** The room change that posted this message (rooms.last_change then): resume reads new posts by it. */
+    createdChange: counter('created_change'),
   },
   (t) => [
     uniqueIndex('messages_room_seq_unique').on(t.roomId, t.seq),
     uniqueIndex('messages_author_client_id_unique').on(t.authorId, t.clientId),
+    index('messages_room_created_change_idx').on(t.roomId, t.createdChange),
+    index('messages_room_reply_to_idx').on(t.roomId, t.replyTo),
   ],
+);
+
+/** One user's reaction with one emoji to one message. `id` orders reactions by first use. */
+export const reactions = pgTable(
+  'reactions',
+  {
+    id: id(),
+    messageId: reference('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+    userId: reference('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+  },
+  (t) => [uniqueIndex('reactions_message_user_emoji_unique').on(t.messageId, t.userId, t.emoji)],
+);
+
+/**
+ * The room's change log for everything but posts (posts are found by messages.created_change):
+ * which message an edit, delete or reaction change touched, at which room change. Only the newest
+ * CHANGE_LOG_LENGTH changes of a room are kept; a client further behind gets `reset` (decision 019).
+ */
+export const messageChanges = pgTable(
+  'message_changes',
+  {
+    roomId: reference('room_id').references(() => rooms.id, { onDelete: 'cascade' }),
+    change: bigint('change', { mode: 'number' }).notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.change] })],
 );

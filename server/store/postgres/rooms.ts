@@ -42,6 +42,12 @@ export function pgRoomStore(db: PgDb): RoomStore {
     .from(rooms)
     .where(eq(rooms.id, sql.placeholder('roomId')))
     .prepare('atlas_room_last_seq');
+  // Every change's live event and every resume reads it.
+  const lastChange = db
+    .select({ lastChange: rooms.lastChange })
+    .from(rooms)
+    .where(eq(rooms.id, sql.placeholder('roomId')))
+    .prepare('atlas_room_last_change');
 
   return {
     find: (name) => guarded(async () => (await byName.execute({ name }))[0]),
@@ -81,7 +87,11 @@ export function pgRoomStore(db: PgDb): RoomStore {
             const [counted] = await tx.select({ rooms: count() }).from(rooms);
             if ((counted?.rooms ?? 0) >= maxRooms) throw new RoomLimitError(maxRooms);
           }
-          const [inserted] = await tx.insert(rooms).values({ name }).onConflictDoNothing().returning(roomColumns);
+          const [inserted] = await tx
+            .insert(rooms)
+            .values({ name, createdBy: userId })
+            .onConflictDoNothing()
+            .returning(roomColumns);
           const room = inserted ?? (await tx.select(roomColumns).from(rooms).where(eq(rooms.name, name)))[0];
           if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
           await tx.insert(memberships).values({ roomId: room.id, userId, joinedAt: now }).onConflictDoNothing();
@@ -117,6 +127,28 @@ export function pgRoomStore(db: PgDb): RoomStore {
           .where(inArray(rooms.name, [...names]));
         for (const row of rows) heads.set(row.name, row.lastSeq);
         return heads;
+      }),
+    lastChange: (roomId) =>
+      guarded(async () => {
+        const [row] = await lastChange.execute({ roomId });
+        if (!row) throw new Error(`room ${roomId} not found`);
+        return row.lastChange;
+      }),
+    lastChanges: (names) =>
+      guarded(async () => {
+        const heads = new Map<string, number>();
+        if (names.length === 0) return heads;
+        const rows = await db
+          .select({ name: rooms.name, lastChange: rooms.lastChange })
+          .from(rooms)
+          .where(inArray(rooms.name, [...names]));
+        for (const row of rows) heads.set(row.name, row.lastChange);
+        return heads;
+      }),
+    creator: (roomId) =>
+      guarded(async () => {
+        const [row] = await db.select({ createdBy: rooms.createdBy }).from(rooms).where(eq(rooms.id, roomId));
+        return row?.createdBy ?? null;
       }),
   };
 }
