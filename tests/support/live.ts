@@ -9,6 +9,10 @@ export interface Follower {
   messages: Message[];
   /** performance.now() when each message arrived (same index as `messages`). */
   arrivals: number[];
+  /** Every `update` (edit, delete, reaction change): the full message after the change, in arrival order. */
+  updates: Message[];
+  /** Every `message` and `update` event in arrival order, with its event id. */
+  changes: Array<{ id: string; type: 'message' | 'update'; message: Message }>;
   presence: string[][];
   typing: string[][];
   resets: number;
@@ -27,6 +31,8 @@ export function follow(live: ReturnType<typeof wsTrpcClient>, room: string, last
   const follower: Follower = {
     messages: [],
     arrivals: [],
+    updates: [],
+    changes: [],
     presence: [],
     typing: [],
     resets: 0,
@@ -39,7 +45,7 @@ export function follow(live: ReturnType<typeof wsTrpcClient>, room: string, last
       while (!check(follower)) {
         if (Date.now() > deadline) {
           throw new Error(
-            `timed out; got ${follower.messages.length} messages (last seq ${follower.messages.at(-1)?.seq}), presence ${JSON.stringify(follower.presence.at(-1))}, typing ${JSON.stringify(follower.typing.at(-1))}, resets ${follower.resets}, errors ${follower.errors.map(String).join('; ')}`,
+            `timed out; got ${follower.messages.length} messages (last seq ${follower.messages.at(-1)?.seq}), ${follower.updates.length} updates, presence ${JSON.stringify(follower.presence.at(-1))}, typing ${JSON.stringify(follower.typing.at(-1))}, resets ${follower.resets}, errors ${follower.errors.map(String).join('; ')}`,
           );
         }
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -57,6 +63,10 @@ export function follow(live: ReturnType<typeof wsTrpcClient>, room: string, last
           if (event.type === 'message') {
             follower.messages.push(event.message);
             follower.arrivals.push(performance.now());
+            follower.changes.push({ id, type: 'message', message: event.message });
+          } else if (event.type === 'update') {
+            follower.updates.push(event.message);
+            follower.changes.push({ id, type: 'update', message: event.message });
           } else if (event.type === 'presence') follower.presence.push(event.online);
           else if (event.type === 'typing') follower.typing.push(event.usernames);
           else if (event.type === 'reset') follower.resets += 1;
