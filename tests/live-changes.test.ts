@@ -189,12 +189,10 @@ describe('live updates: rooms.events carries every edit, delete and reaction cha
 });
 
 describe('replies racing a change to their original', () => {
-  // Known server bug (reported to the lead; decision 019 lists it as a "known edge"): a reply reads
-  // its quote before its own transaction, so one that commits after a concurrent edit of the
-  // original goes out live with the old quote, and no update follows. messages.list has the new
-  // quote: the live view never equals it. With 30 replies racing 10 edits, most replies end stale
-  // (120 of 150 in a probe). Turn `it.fails` back into `it` once fixed.
-  it.fails('after quiet, a live view has the quotes messages.list has', async ({ server, connect, room }) => {
+  // A reply's quote is read inside (SQLite) or after (PostgreSQL) its own commit, never before: an
+  // edit committed before it is in the quote, one committed after it finds the reply and updates it.
+  // Reading it before the transaction left most of 30 replies racing 10 edits stale for good.
+  it('after quiet, a live view has the quotes messages.list has', async ({ server, connect, room }) => {
     const { name, alice, bob } = room;
     const follower = follow(connect(bob.token), name);
     await follower.until((f) => f.presence.length > 0);

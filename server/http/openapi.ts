@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-openapi';
 import type { createContextFactory } from '../context.ts';
 import { appRouter } from '../routers/app-router.ts';
+import { registerEmptyEmojiAnswer } from './empty-emoji.ts';
 
 type Operation = { security?: unknown[]; responses?: Record<string, unknown> };
 
@@ -94,6 +95,7 @@ export async function registerRestApi(
     if (req.raw.method === 'HEAD' && isRestPath(req.url)) req.raw.method = 'GET';
   });
 
+  registerEmptyEmojiAnswer(server);
   await server.register(fastifyTRPCOpenApiPlugin, {
     basePath: '/api',
     router: appRouter,

@@ -1,5 +1,5 @@
 import { replyExcerpt } from '../../shared/rules.ts';
-import type { MessageDto, RoomSummary } from '../schemas.ts';
+import type { MessageDto, ReplyPreview, RoomSummary } from '../schemas.ts';
 
 /** A message as both backends read it, before the room name and reactions are added. */
 export type MessageRow = {
@@ -73,6 +73,16 @@ export function toMessageDto(room: string, row: MessageRow, reactions: ReactionD
             deleted: row.replyDeletedAt !== null,
           },
   };
+}
+
+/**
+ * The quote a reply carries, from its original as stored. Read at or after the reply's commit, never
+ * before: an edit or delete of the original that commits before the reply is then in the quote, and
+ * one that commits after it finds the reply and updates it (decision 019).
+ */
+export function replyPreviewOf(original: MessageDto): ReplyPreview {
+  const deleted = original.deletedAt !== null;
+  return { seq: original.seq, author: original.author, text: deleted ? '' : replyExcerpt(original.text), deleted };
 }
 
 /** A room's summary as both backends read it (memberCount from a subquery). */

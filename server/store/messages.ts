@@ -3,7 +3,7 @@ import { alias } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.ts';
 import { memberships, messages, reactions, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
-import { groupReactions, type MessageRow, toMessageDto } from './dto.ts';
+import { groupReactions, type MessageRow, replyPreviewOf, toMessageDto } from './dto.ts';
 import { perDatabase } from './prepared.ts';
 import type { InsertResult, NewMessage, PageRequest } from './store.ts';
 
@@ -204,7 +204,10 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
   }
   const bumped = statements.bumpRoom.get({ roomId, nowMs: input.now.getTime() });
   if (!bumped) throw new Error(`room ${roomId} vanished inside its own transaction`);
-  const replyTo = input.replyTo ?? null;
+  // The quote is read here, inside the transaction, not taken from the caller's earlier read: an
+  // edit or delete of the original committed in between would otherwise be missing from it for good.
+  const original = input.replyTo ? getMessage(db, input.room, input.replyTo.seq) : undefined;
+  const replyTo = original ? replyPreviewOf(original) : null;
   const inserted = statements.insert.get({
     roomId,
     seq: bumped.seq,

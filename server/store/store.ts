@@ -141,8 +141,8 @@ export interface NewMessage {
   clientId: string | null;
   now: Date;
   /**
-   * The message replied to, as the caller read it (it checked that it exists and is not deleted):
-   * the store keeps its seq, and the new message's DTO carries this preview.
+   * The message replied to (the caller checked that it exists and is not deleted): the store keeps
+   * its seq and reads the quote itself, in or after the insert's transaction (replyPreviewOf).
    */
   replyTo?: ReplyPreview | null;
 }

@@ -4,7 +4,7 @@ import { alias, type PgDatabase } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { MAX_REACTIONS_PER_MESSAGE } from '../../../shared/rules.ts';
 import * as schema from '../../db/schema-pg.ts';
-import { groupReactions, type MessageRow, type ReactionRow, toMessageDto } from '../dto.ts';
+import { groupReactions, type MessageRow, type ReactionRow, replyPreviewOf, toMessageDto } from '../dto.ts';
 import {
   CHANGE_LOG_LENGTH,
   type ChangeResult,
@@ -226,8 +226,15 @@ export function pgMessageStore(
           editedAt: null,
           deletedAt: null,
           reactions: [],
-          replyTo: input.replyTo ?? null,
+          replyTo: null,
         };
+        if (input.replyTo) {
+          // Read after the commit, not taken from the caller's read before it: an edit or delete of
+          // the original that committed in between would be missing from the quote for good, while
+          // one committing after this read finds the (committed) reply and updates it.
+          const original = await get(input.room, input.replyTo.seq);
+          message.replyTo = original ? replyPreviewOf(original) : null;
+        }
         results.push({ kind: 'inserted', change: Number(row.out_change), message });
       }
       return results;
