@@ -1,8 +1,9 @@
 /**
  * `npm run db:copy -- --from <sqlite path | postgres url> --to <postgres url | sqlite path> [--replace]`
  *
- * Copies every user (with password hash), session, room, membership and message, with the counters,
- * ids, seqs and id sequences, between the two backends (either way). The target is created and
+ * Copies every user (with password hash), session, room, membership, message, reaction and the
+ * change log, with the counters, ids, seqs, room change numbers and id sequences, between the two
+ * backends (either way). The target is created and
  * migrated if needed; a non-empty target is refused unless --replace, which deletes its data first.
  * Stop the server first for a cut-over: the copy reads one snapshot, so posts made during the copy
  * are not in it. See docs/database.md.
