@@ -9,6 +9,7 @@
  * are not in it. See docs/database.md.
  */
 import { parseArgs } from 'node:util';
+import { unwrapDriverError } from '../server/store/postgres/errors.ts';
 import { CopyRefusedError, copyDatabase, isPostgresUrl } from './db-copy/copy.ts';
 
 function redact(location: string): string {
@@ -73,8 +74,11 @@ async function main(): Promise<number> {
       console.error(`refused: ${error.message}`);
       return 1;
     }
+    // The driver's own error: Drizzle's wrapper would print every value of the failed batch, password
+    // and token hashes included, into a terminal or a CI log.
+    const cause = unwrapDriverError(error);
     console.error(
-      `copy failed, no data was written to the target: ${error instanceof Error ? error.message : String(error)}`,
+      `copy failed, no data was written to the target: ${cause instanceof Error ? cause.message : String(cause)}`,
     );
     return 1;
   }
