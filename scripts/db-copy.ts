@@ -1,13 +1,15 @@
 /**
  * `npm run db:copy -- --from <sqlite path | postgres url> --to <postgres url | sqlite path> [--replace]`
  *
- * Copies every user (with password hash), session, room, membership and message, with the counters,
- * ids, seqs and id sequences, between the two backends (either way). The target is created and
+ * Copies every user (with password hash), session, room, membership, message, reaction and the
+ * change log, with the counters, ids, seqs, room change numbers and id sequences, between the two
+ * backends (either way). The target is created and
  * migrated if needed; a non-empty target is refused unless --replace, which deletes its data first.
  * Stop the server first for a cut-over: the copy reads one snapshot, so posts made during the copy
  * are not in it. See docs/database.md.
  */
 import { parseArgs } from 'node:util';
+import { unwrapDriverError } from '../server/store/postgres/errors.ts';
 import { CopyRefusedError, copyDatabase, isPostgresUrl } from './db-copy/copy.ts';
 
 function redact(location: string): string {
@@ -72,8 +74,11 @@ async function main(): Promise<number> {
       console.error(`refused: ${error.message}`);
       return 1;
     }
+    // The driver's own error: Drizzle's wrapper would print every value of the failed batch, password
+    // and token hashes included, into a terminal or a CI log.
+    const cause = unwrapDriverError(error);
     console.error(
-      `copy failed, no data was written to the target: ${error instanceof Error ? error.message : String(error)}`,
+      `copy failed, no data was written to the target: ${cause instanceof Error ? cause.message : String(cause)}`,
     );
     return 1;
   }

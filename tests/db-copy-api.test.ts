@@ -7,10 +7,11 @@ import { hashPassword } from '../server/lib/password.ts';
 import { hashSessionToken } from '../server/lib/session-token.ts';
 import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
-import type { NewMessage, RoomRow, SessionUser, Store } from '../server/store/store.ts';
+import type { ChangeResult, MessageDto, NewMessage, RoomRow, SessionUser, Store } from '../server/store/store.ts';
 import { rest, trpcClient } from './support/clients.ts';
 import { type InProcessServer, startServerOn } from './support/pg-server.ts';
 import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.ts';
+import { openSse, type SseStream } from './support/sse.ts';
 
 const root = join(import.meta.dirname, '..');
 const MESSAGES = 3000;
@@ -25,7 +26,8 @@ const EXPIRED_TOKEN = 'an-expired-token';
  * A database as a server leaves it after some use, written through the Store (far faster than the
  * API for thousands of messages): users with a real password hash, live and expired sessions,
  * rooms joined at different times (one silent, one with a single member), MESSAGES messages of
- * varied text over three rooms, a quarter with clientIds.
+ * varied text over three rooms, a quarter with clientIds, some replies; then edits (of a quoted
+ * message too), reactions (one taken back) and deletes (of a reacted-to and of a quoted message).
  */
 async function seed(store: Store): Promise<void> {
   const passwordHash = await hashPassword(PASSWORD);
@@ -56,16 +58,78 @@ async function seed(store: Store): Promise<void> {
     const room = posting[index % 3] as RoomRow;
     const r = ROOMS.indexOf(room.name);
     const authors = users.filter((_, u) => (u + r) % 4 !== 3);
+    // Message `index` is seq index / 3 + 1 of its room; a reply quotes the message 30 before it.
+    const quoted = index % 100 === 50 ? inputs[index - 30] : undefined;
     inputs.push({
       room,
       author: authors[(index * 7) % authors.length] as SessionUser,
       text: `message ${index} ${'é✓ 🙂'.repeat(index % 4)}${index % 50 === 0 ? ` ${'long '.repeat(200)}` : ''}`,
       clientId: index % 4 === 0 ? `client-${index}` : null,
       now: new Date(start + 3_600_000 + index * 1_337),
+      replyTo: quoted
+        ? { seq: Math.floor((index - 30) / 3) + 1, author: quoted.author.username, text: quoted.text, deleted: false }
+        : null,
     });
   }
   for (let from = 0; from < inputs.length; from += 500)
     await store.messages.insertBatch(inputs.slice(from, from + 500));
+
+  const [general, , ops] = posting as [RoomRow, RoomRow, RoomRow];
+  const later = (minutes: number) => new Date(start + 86_400_000 + minutes * 60_000);
+  const changed = async (result: Promise<ChangeResult>) => expect((await result).kind).toBe('changed');
+  const [alice, bob, carol] = users as [SessionUser, SessionUser, SessionUser];
+  // general seq 41 is quoted by seq 51 (message 150): its edit changes the quote too.
+  await changed(store.messages.edit(general, 41, 'quoted, then edited', later(1)));
+  await changed(store.messages.react(general, 41, alice.id, '👍'));
+  await changed(store.messages.react(general, 41, carol.id, '👍'));
+  await changed(store.messages.react(general, 41, bob.id, '👩🏽‍💻'));
+  await changed(store.messages.unreact(general, 41, carol.id, '👍'));
+  await changed(store.messages.react(general, 51, bob.id, '🎉'));
+  await changed(store.messages.react(general, 6, alice.id, '❤️'));
+  await changed(store.messages.delete(general, 6, later(2)));
+  // ops seq 7 is quoted by seq 17 (message 50): the reply keeps a quote of a deleted message.
+  await changed(store.messages.delete(ops, 7, later(3)));
+}
+
+type Change = { id: string | undefined; type: 'message' | 'update'; message: MessageDto };
+
+/** The posts and updates a room's event stream delivered (not presence or typing), in order. */
+function changesOf(stream: SseStream): Change[] {
+  return stream
+    .data()
+    .map(({ id, data }) => ({ id, ...(data as { type: string; message: MessageDto }) }))
+    .filter((event): event is Change => event.type === 'message' || event.type === 'update');
+}
+
+/**
+ * A live client on the original before the copy: it receives bob's reaction, then is away while
+ * bob edits, reacts and deletes. Resolves to the event id it holds (a room change number, `c<n>`),
+ * with which it resumes on the copy (transcript).
+ */
+async function holdEventId(env: { DATABASE_PATH: string } | { DATABASE_URL: string }): Promise<string> {
+  const server = await startServerOn({ ...env, RATE_LIMITS: 'off' });
+  try {
+    const token = TOKENS[1] as string;
+    const send = async (method: string, path: string, body?: unknown) =>
+      expect((await rest(server.baseUrl, method, `/rooms/general/messages/${path}`, { token, body })).status).toBe(200);
+    const stream = await openSse(server.baseUrl, 'rooms.events', { room: 'general' }, token);
+    let held: string | undefined;
+    try {
+      await send('PUT', `2/reactions/${encodeURIComponent('👍')}`);
+      await stream.until(() => changesOf(stream).length > 0);
+      held = changesOf(stream)[0]?.id;
+    } finally {
+      stream.close();
+    }
+    // Seq 2 and 7 of general are bob's own messages.
+    await send('PATCH', '2', { text: 'edited while the client was away' });
+    await send('PUT', `1/reactions/${encodeURIComponent('🎉')}`);
+    await send('DELETE', '7');
+    expect(held).toMatch(/^c\d+$/);
+    return held as string;
+  } finally {
+    await server.close();
+  }
 }
 
 /** `npm run db:copy -- --from … --to …`, as an operator runs it; resolves to what it printed. */
@@ -89,12 +153,18 @@ function dbCopy(from: string, to: string): Promise<string> {
 
 type Answer = { request: string; status: number; body: unknown };
 
+/** A JSON copy without createdAt: the server's clock at a write made during the transcript. */
+function withoutClock(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (key, field) => (key === 'createdAt' ? undefined : field))) as unknown;
+}
+
 /**
  * Every answer the API gives about the data, in a fixed order: each paged list walked page by page
  * (small pages, so cursors are exercised), each room's history paged back and forward, statistics of
- * every room and user, auth.me of every session; then the same through tRPC.
+ * every room and user, auth.me of every session; then the same through tRPC; then writes, and a
+ * live resume from `heldId`, an event id the original server issued before the copy.
  */
-async function transcript(baseUrl: string): Promise<Answer[]> {
+async function transcript(baseUrl: string, heldId: string): Promise<Answer[]> {
   const answers: Answer[] = [];
   const token = TOKENS[1] as string;
   const get = async (path: string, as = token) => {
@@ -167,12 +237,9 @@ async function transcript(baseUrl: string): Promise<Answer[]> {
   // Writes continue where the original's would: the next message id and seq, the next room id (not
   // shown, but the order of equal names is), and the clientIds bob used before the copy still
   // conflict. Only createdAt (the server's clock at the write) may differ.
-  const write = async (request: string, path: string, body: unknown) => {
-    const response = await rest(baseUrl, 'POST', path, { token, body });
-    const withoutClock = JSON.parse(
-      JSON.stringify(response.body, (key, value) => (key === 'createdAt' ? undefined : value)),
-    ) as unknown;
-    answers.push({ request, status: response.status, body: withoutClock });
+  const write = async (request: string, path: string, body: unknown, method = 'POST') => {
+    const response = await rest(baseUrl, method, path, { token, body });
+    answers.push({ request, status: response.status, body: withoutClock(response.body) });
   };
   for (let index = 0; index < 60; index += 4) {
     await write(`post client-${index}`, '/rooms/general/messages', {
@@ -181,17 +248,30 @@ async function transcript(baseUrl: string): Promise<Answer[]> {
     });
   }
   await write('join a new room', '/rooms/after-copy/join', {});
+
+  // The client away since heldId resumes with it: from the copied change log it gets bob's edit,
+  // reaction and delete (holdEventId), then the posts above, then this reaction, each once, in order.
+  const stream = await openSse(baseUrl, 'rooms.events', { room: 'general', lastEventId: heldId }, token);
+  try {
+    await write('react 🏁', `/rooms/general/messages/3/reactions/${encodeURIComponent('🏁')}`, undefined, 'PUT');
+    await stream.until(() =>
+      changesOf(stream).some((change) => change.message.reactions.length > 0 && change.message.seq === 3),
+    );
+    answers.push({ request: `resume from ${heldId}`, status: stream.status, body: withoutClock(changesOf(stream)) });
+  } finally {
+    stream.close();
+  }
   return answers;
 }
 
 /** Starts a server on each database in turn (one at a time) and records its transcript. */
-async function transcripts(...envs: Array<{ DATABASE_PATH: string } | { DATABASE_URL: string }>) {
+async function transcripts(heldId: string, ...envs: Array<{ DATABASE_PATH: string } | { DATABASE_URL: string }>) {
   const all: Answer[][] = [];
   for (const env of envs) {
     let server: InProcessServer | undefined;
     try {
       server = await startServerOn({ ...env, RATE_LIMITS: 'off' });
-      all.push(await transcript(server.baseUrl));
+      all.push(await transcript(server.baseUrl, heldId));
     } finally {
       await server?.close();
     }
@@ -199,7 +279,7 @@ async function transcripts(...envs: Array<{ DATABASE_PATH: string } | { DATABASE
   return all;
 }
 
-function expectSane(answers: Answer[]) {
+function expectSane(answers: Answer[], heldId: string) {
   // The transcript is about data: the comparison would be empty if the server refused everything.
   expect(answers.length).toBeGreaterThan(120);
   const statuses = answers.map((answer) => answer.status);
@@ -215,9 +295,29 @@ function expectSane(answers: Answer[]) {
   ]);
   const messages = answers
     .filter((answer) => /^GET \/rooms\/general\/messages\?limit=100&after=/.test(answer.request))
-    .flatMap((answer) => (answer.body as { messages: { seq: number }[] }).messages);
+    .flatMap((answer) => (answer.body as { messages: MessageDto[] }).messages);
   expect(messages.map((message) => message.seq)).toEqual(messages.map((_, index) => index + 1));
   expect(messages).toHaveLength(MESSAGES / 3);
+  // Seeded edits, reactions, deletes and replies show in the listings.
+  expect(messages[40]).toMatchObject({ text: 'quoted, then edited', editedAt: expect.any(String) });
+  expect(messages[40]?.reactions).toEqual([
+    { emoji: '👍', count: 1, usernames: ['Alice'] },
+    { emoji: '👩🏽‍💻', count: 1, usernames: ['bob'] },
+  ]);
+  expect(messages[50]?.replyTo).toMatchObject({ seq: 41, text: 'quoted, then edited', deleted: false });
+  expect(messages[5]).toMatchObject({ text: '', deletedAt: expect.any(String), reactions: [] });
+
+  // The resume: every change after the held one, numbered on from it without a gap.
+  const resumed = answers.find((answer) => answer.request === `resume from ${heldId}`)?.body as Change[];
+  const held = Number(heldId.slice(1));
+  expect(resumed.map((change) => change.id)).toEqual(resumed.map((_, index) => `c${held + index + 1}`));
+  expect(resumed.slice(0, 3).map((change) => [change.type, change.message.seq])).toEqual([
+    ['update', 2],
+    ['update', 1],
+    ['update', 7],
+  ]);
+  expect(resumed.filter((change) => change.type === 'message').length).toBeGreaterThan(0);
+  expect(resumed.at(-1)).toMatchObject({ type: 'update', message: { seq: 3, reactions: [{ emoji: '🏁' }] } });
 }
 
 describePostgres('db:copy, compared through every API answer', { timeout: 180_000 }, () => {
@@ -239,14 +339,15 @@ describePostgres('db:copy, compared through every API answer', { timeout: 180_00
     const target = await createTestDatabase();
     databases.push(target);
 
+    const heldId = await holdEventId({ DATABASE_PATH: source });
     const output = await dbCopy(source, target.url);
     expect(output).toContain(`messages: ${MESSAGES}/${MESSAGES} (100%)`);
 
-    const [original, copy] = (await transcripts({ DATABASE_PATH: source }, { DATABASE_URL: target.url })) as [
+    const [original, copy] = (await transcripts(heldId, { DATABASE_PATH: source }, { DATABASE_URL: target.url })) as [
       Answer[],
       Answer[],
     ];
-    expectSane(original);
+    expectSane(original, heldId);
     expect(copy).toEqual(original);
   });
 
@@ -263,14 +364,15 @@ describePostgres('db:copy, compared through every API answer', { timeout: 180_00
     }
     const target = join(dir, 'from-postgres.db');
 
+    const heldId = await holdEventId({ DATABASE_URL: source.url });
     const output = await dbCopy(source.url, target);
     expect(output).toContain(`messages: ${MESSAGES}/${MESSAGES} (100%)`);
 
-    const [original, copy] = (await transcripts({ DATABASE_URL: source.url }, { DATABASE_PATH: target })) as [
+    const [original, copy] = (await transcripts(heldId, { DATABASE_URL: source.url }, { DATABASE_PATH: target })) as [
       Answer[],
       Answer[],
     ];
-    expectSane(original);
+    expectSane(original, heldId);
     expect(copy).toEqual(original);
   });
 });

@@ -1,9 +1,10 @@
 import type { Endpoint } from './endpoint.ts';
 import { openPostgresEndpoint } from './postgres-endpoint.ts';
 import { openSqliteEndpoint } from './sqlite-endpoint.ts';
-import { ID_TABLES, keyNames, TABLES, type TableName } from './tables.ts';
+import { ID_TABLES, TABLES, type TableName } from './tables.ts';
 
 export interface CopyProgress {
+  /** The SQL name (`message_changes`), as the operator knows the table. */
   table: TableName;
   copied: number;
   total: number;
@@ -40,10 +41,10 @@ async function open(location: string, role: 'source' | 'target', migrationsDir?:
 }
 
 /**
- * Copies users (with password hashes), sessions, rooms, memberships, messages and every counter from
- * one database to another, either backend to either backend, keeping ids and seqs (so live clients'
- * lastEventId and stored links stay valid) and the id counters (the next id continues where the
- * source's would). The source is read in one snapshot; the target is written in one transaction, so
+ * Copies every table (tables.ts: users with password hashes, sessions, rooms, memberships, messages,
+ * reactions and the change log) and every counter from one database to another, either backend to
+ * either backend, keeping ids, seqs and room change numbers (so live clients' event ids and stored
+ * links stay valid) and the id counters (the next id continues where the source's would). The source is read in one snapshot; the target is written in one transaction, so
  * a failed copy leaves it as it was. A non-empty target is refused unless `replace`.
  */
 export async function copyDatabase(options: CopyOptions): Promise<CopySummary> {
@@ -57,7 +58,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopySummary> {
     const nonEmpty: string[] = [];
     for (const table of TABLES) {
       const count = await target.count(table);
-      if (count > 0) nonEmpty.push(`${table}: ${count}`);
+      if (count > 0) nonEmpty.push(`${table.name}: ${count}`);
     }
     if (nonEmpty.length > 0) {
       if (!options.replace) {
@@ -74,29 +75,29 @@ export async function copyDatabase(options: CopyOptions): Promise<CopySummary> {
     for (const table of TABLES) {
       const total = await source.count(table);
       let copied = 0;
-      options.onProgress?.({ table, copied, total });
+      options.onProgress?.({ table: table.name, copied, total });
       let after: unknown[] | undefined;
       for (;;) {
         const rows = await source.read(table, after, batchSize);
         if (rows.length === 0) break;
         await target.write(table, rows);
         copied += rows.length;
-        options.onProgress?.({ table, copied, total });
+        options.onProgress?.({ table: table.name, copied, total });
         const last = rows[rows.length - 1] as Record<string, unknown>;
-        after = keyNames(table).map((key) => last[key]);
-        if (typeof last.id === 'number') newestIds.set(table, last.id);
+        after = table.keys.map((key) => last[key]);
+        if (table.idCounter) newestIds.set(table.name, last.id as number);
         if (rows.length < batchSize) break;
       }
-      summary[table] = copied;
+      summary[table.name] = copied;
     }
     const lastIds = await source.lastIds();
     // A counter is never behind the ids actually present (a hand-edited database could be).
-    for (const table of ID_TABLES) lastIds[table] = Math.max(lastIds[table], newestIds.get(table) ?? 0);
+    for (const { name } of ID_TABLES) lastIds[name] = Math.max(lastIds[name], newestIds.get(name) ?? 0);
     await target.setLastIds(lastIds);
     for (const table of TABLES) {
       const count = await target.count(table);
-      if (count !== summary[table])
-        throw new Error(`${table}: copied ${summary[table]} rows but the target holds ${count}`);
+      if (count !== summary[table.name])
+        throw new Error(`${table.name}: copied ${summary[table.name]} rows but the target holds ${count}`);
     }
     await target.commit();
     return summary;

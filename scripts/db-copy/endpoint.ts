@@ -1,4 +1,4 @@
-import type { IdTableName, Row, TableName } from './tables.ts';
+import type { IdTableName, Row, Table } from './tables.ts';
 
 /** One side of a copy: a database of either backend, opened with the current schema. */
 export interface Endpoint {
@@ -6,16 +6,16 @@ export interface Endpoint {
   readonly description: string;
   /** Reads from one consistent snapshot until close. */
   startReading(): Promise<void>;
-  count(table: TableName): Promise<number>;
+  count(table: Table): Promise<number>;
   /** Up to `limit` rows after `after` (a row's key values; undefined: from the start), in key order. */
-  read(table: TableName, after: unknown[] | undefined, limit: number): Promise<Row[]>;
-  /** The largest id ever issued per table (SQLite's sqlite_sequence, PostgreSQL's identity sequences). */
+  read(table: Table, after: unknown[] | undefined, limit: number): Promise<Row[]>;
+  /** The largest id ever issued per table, by SQL name (SQLite's sqlite_sequence, PostgreSQL's identity sequences). */
   lastIds(): Promise<Record<IdTableName, number>>;
   /** Opens the write transaction: everything written commits at once, or not at all. */
   startWriting(): Promise<void>;
   /** Deletes every row of every table (inside the write transaction). */
   clear(): Promise<void>;
-  write(table: TableName, rows: Row[]): Promise<void>;
+  write(table: Table, rows: Row[]): Promise<void>;
   /** Sets the id counters so the next ids continue where the source's would. */
   setLastIds(lastIds: Record<IdTableName, number>): Promise<void>;
   commit(): Promise<void>;

@@ -32,15 +32,14 @@ export async function openPostgresEndpoint(url: string, migrationsDir?: string):
       inTransaction = true;
     },
     async count(table) {
-      const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${table}`);
+      const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${table.name}`);
       return Number(rows[0]?.n ?? 0);
     },
     async read(table, after, limit) {
-      const t = pgSchema[table];
       const keys = keyColumns(pgSchema, table);
       return (await db
         .select()
-        .from(t)
+        .from(pgSchema[table.key])
         .where(afterKey(keys, after))
         .orderBy(...keys.map((key) => asc(key)))
         .limit(limit)) as Row[];
@@ -50,10 +49,10 @@ export async function openPostgresEndpoint(url: string, migrationsDir?: string):
       for (const table of ID_TABLES) {
         // last_value is the last id handed out once is_called; before that, nothing was.
         const { rows } = await db.execute<{ last_value: string; is_called: boolean }>(
-          sql`select last_value, is_called from ${sql.raw(`${table}_id_seq`)}`,
+          sql`select last_value, is_called from ${sql.raw(`${table.name}_id_seq`)}`,
         );
         const row = rows[0];
-        result[table] = row?.is_called ? Number(row.last_value) : 0;
+        result[table.name] = row?.is_called ? Number(row.last_value) : 0;
       }
       return result;
     },
@@ -62,19 +61,19 @@ export async function openPostgresEndpoint(url: string, migrationsDir?: string):
       inTransaction = true;
     },
     async clear() {
-      await client.query(`truncate ${[...TABLES].join(', ')} restart identity`);
+      await client.query(`truncate ${TABLES.map((table) => table.name).join(', ')} restart identity`);
     },
     async write(table, rows) {
-      if (rows.length > 0) await db.insert(pgSchema[table]).values(rows as never[]);
+      if (rows.length > 0) await db.insert(pgSchema[table.key]).values(rows as never[]);
     },
     async setLastIds(lastIds) {
       for (const table of ID_TABLES) {
-        const last = lastIds[table];
+        const last = lastIds[table.name];
         // setval(seq, n, true): the next id is n + 1; (seq, 1, false): the next id is 1.
         await db.execute(
           last > 0
-            ? sql`select setval(${sequenceOf(table)}, ${last}, true)`
-            : sql`select setval(${sequenceOf(table)}, 1, false)`,
+            ? sql`select setval(${sequenceOf(table.name)}, ${last}, true)`
+            : sql`select setval(${sequenceOf(table.name)}, 1, false)`,
         );
       }
     },

@@ -10,7 +10,7 @@ import {
   type Row,
   sqliteSchema,
   TABLES,
-  type TableName,
+  type Table,
 } from './tables.ts';
 
 /**
@@ -36,14 +36,13 @@ export function openSqliteEndpoint(path: string, role: 'source' | 'target', migr
       sqlite.prepare('select count(*) from users').get();
     },
     async count(table) {
-      return (sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+      return (sqlite.prepare(`select count(*) as n from ${table.name}`).get() as { n: number }).n;
     },
     async read(table, after, limit) {
-      const t = sqliteSchema[table];
       const keys = keyColumns(sqliteSchema, table);
       return db
         .select()
-        .from(t)
+        .from(sqliteSchema[table.key])
         .where(afterKey(keys, after))
         .orderBy(...keys.map((key) => asc(key)))
         .limit(limit)
@@ -52,7 +51,7 @@ export function openSqliteEndpoint(path: string, role: 'source' | 'target', migr
     async lastIds() {
       const rows = sqlite.prepare('select name, seq from sqlite_sequence').all() as { name: string; seq: number }[];
       const found = new Map(rows.map((row) => [row.name, row.seq]));
-      return Object.fromEntries(ID_TABLES.map((table) => [table, found.get(table) ?? 0])) as Record<
+      return Object.fromEntries(ID_TABLES.map((table) => [table.name, found.get(table.name) ?? 0])) as Record<
         IdTableName,
         number
       >;
@@ -61,12 +60,12 @@ export function openSqliteEndpoint(path: string, role: 'source' | 'target', migr
       begin('begin immediate');
     },
     async clear() {
-      for (const table of [...TABLES].reverse()) sqlite.prepare(`delete from ${table}`).run();
+      for (const table of [...TABLES].reverse()) sqlite.prepare(`delete from ${table.name}`).run();
       sqlite.prepare('delete from sqlite_sequence').run();
     },
-    async write(table: TableName, rows) {
+    async write(table: Table, rows) {
       if (rows.length > 0)
-        db.insert(sqliteSchema[table])
+        db.insert(sqliteSchema[table.key])
           .values(rows as never[])
           .run();
     },
@@ -74,8 +73,8 @@ export function openSqliteEndpoint(path: string, role: 'source' | 'target', migr
       const remove = sqlite.prepare('delete from sqlite_sequence where name = ?');
       const insert = sqlite.prepare('insert into sqlite_sequence (name, seq) values (?, ?)');
       for (const table of ID_TABLES) {
-        remove.run(table);
-        if (lastIds[table] > 0) insert.run(table, lastIds[table]);
+        remove.run(table.name);
+        if (lastIds[table.name] > 0) insert.run(table.name, lastIds[table.name]);
       }
     },
     async commit() {
