@@ -206,6 +206,8 @@ export const messageSchema = z.object({
   /** Ordered by first use; a deleted message has none. */
   reactions: z.array(reactionSchema),
   replyTo: replyPreviewSchema.nullable(),
+  /** Members this message mentions (`@name`, any letter case): canonical usernames, each once. */
+  mentions: z.array(z.string()),
 });
 export type MessageDto = z.infer<typeof messageSchema>;
 
@@ -218,3 +220,16 @@ export const roomSummarySchema = z.object({
   createdAt: z.iso.datetime(),
 });
 export type RoomSummary = z.infer<typeof roomSummarySchema>;
+
+/** One of the signed-in user's rooms (issue 13): what the room list and its badges show. */
+export const myRoomSchema = z.object({
+  name: z.string(),
+  /** Messages after lastReadSeq, not by this user, not deleted; counts stop at 1000. */
+  unreadCount: z.number().int(),
+  /** Of those, the ones that mention this user. */
+  mentionCount: z.number().int(),
+  lastReadSeq: z.number().int(),
+  lastSeq: z.number().int(),
+  lastMessageAt: z.iso.datetime().nullable(),
+});
+export type MyRoomDto = z.infer<typeof myRoomSchema>;

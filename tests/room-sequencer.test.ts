@@ -21,6 +21,7 @@ const message = (seq: number): MessageDto => ({
   deletedAt: null,
   reactions: [],
   replyTo: null,
+  mentions: [],
 });
 /** A room without edits: each post is the change numbered by its seq. */
 const event = (seq: number): RoomEvent => ({ type: 'message', message: message(seq), change: seq });

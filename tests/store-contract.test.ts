@@ -52,6 +52,7 @@ function message(seq: number, author: string, text: string, room = 'general'): M
     deletedAt: null,
     reactions: [],
     replyTo: null,
+    mentions: [],
   };
 }
 
@@ -315,6 +316,7 @@ describeEachBackend('Store contract', () => {
         deletedAt: null,
         reactions: [],
         replyTo: null,
+        mentions: [],
       },
       change: 1,
     });
@@ -507,6 +509,7 @@ describeEachBackend('Store contract', () => {
         deletedAt: null,
         reactions: [],
         replyTo: null,
+        mentions: [],
       },
     ]);
   });

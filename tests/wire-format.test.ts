@@ -36,6 +36,7 @@ const sampleEvent: ChangeEvent = {
     deletedAt: null,
     reactions: [{ emoji: '👍', count: 1, usernames: ['ada'] }],
     replyTo: { seq: 41, author: 'bob', text: 'a "quote"', deleted: false },
+    mentions: ['bob'],
   },
 };
 

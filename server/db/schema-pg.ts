@@ -84,6 +84,8 @@ export const memberships = pgTable(
     userId: reference('user_id').references(() => users.id, { onDelete: 'cascade' }),
     joinedAt: timestampMs('joined_at').notNull(),
     messageCount: counter('message_count'),
+    /** The read marker (issue 13, decision 020). */
+    lastReadSeq: counter('last_read_seq'),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('memberships_user_id_idx').on(t.userId)],
 );
@@ -139,4 +141,17 @@ export const messageChanges = pgTable(
     seq: bigint('seq', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.change] })],
+);
+
+/** Who a message mentions (`@username` of a member when it was posted or last edited). */
+export const messageMentions = pgTable(
+  'message_mentions',
+  {
+    messageId: reference('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+    userId: reference('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.userId] }),
+    index('message_mentions_user_id_idx').on(t.userId, t.messageId),
+  ],
 );

@@ -71,6 +71,11 @@ export const memberships = sqliteTable(
     joinedAt: integer('joined_at', { mode: 'timestamp_ms' }).notNull(),
     /** Messages this user sent in this room, kept in the same transaction as each insert. */
     messageCount: integer('message_count').notNull().default(0),
+    /**
+     * The read marker (issue 13): the seq up to which this member has read. Only moves forward; a
+     * new member starts at the room's head (decision 020).
+     */
+    lastReadSeq: integer('last_read_seq').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('memberships_user_id_idx').on(t.userId)],
 );
@@ -136,4 +141,21 @@ export const messageChanges = sqliteTable(
     seq: integer('seq').notNull(),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.change] })],
+);
+
+/** Who a message mentions (`@username` of a member when it was posted or last edited). */
+export const messageMentions = sqliteTable(
+  'message_mentions',
+  {
+    messageId: integer('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.userId] }),
+    index('message_mentions_user_id_idx').on(t.userId, t.messageId),
+  ],
 );

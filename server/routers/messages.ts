@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { mentionCandidates } from '../../shared/mentions.ts';
 import {
   clientIdSchema,
   emojiSchema,
@@ -24,7 +25,7 @@ export const messagesRouter = router({
         tags: ['messages'],
         summary: "A page of the room's messages, in ascending seq",
         description:
-          'Without a cursor: the newest `limit` messages. `before=S` pages back from seq S; `after=S` returns messages newer than seq S (poll with the last seq you have). `hasMore` says whether more exist in that direction.',
+          "Without a cursor: the newest `limit` messages. `before=S` pages back from seq S; `after=S` returns messages newer than seq S (poll with the last seq you have). `hasMore` says whether more exist in that direction. `around=S` returns a page centred on seq S (jump to a search result or a reply's original), with `hasMoreBefore` and `hasMoreAfter`; it cannot be combined with `before` or `after`.",
         errorResponses: { 400: 'Invalid input', 404: 'Unknown room' },
       },
     })
@@ -34,19 +35,33 @@ export const messagesRouter = router({
           room: roomNameSchema,
           before: seqSchema.optional(),
           after: seqSchema.optional(),
+          around: seqSchema.optional(),
           limit: limitSchema.optional(),
         })
         .refine((input) => input.before === undefined || input.after === undefined, {
           message: 'give either before or after, not both',
           path: ['before'],
+        })
+        .refine((input) => input.around === undefined || (input.before === undefined && input.after === undefined), {
+          message: 'around cannot be combined with before or after',
+          path: ['around'],
         }),
     )
-    .output(z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }))
+    .output(
+      z.object({
+        messages: z.array(messageSchema),
+        hasMore: z.boolean(),
+        /** With `around` only: whether older, and newer, messages exist beyond the page. */
+        hasMoreBefore: z.boolean().optional(),
+        hasMoreAfter: z.boolean().optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       const room = await requireRoom(ctx, input.room);
       return ctx.store.messages.list(room, {
         before: input.before,
         after: input.after,
+        around: input.around,
         limit: input.limit ?? DEFAULT_PAGE_SIZE,
       });
     }),
@@ -92,6 +107,7 @@ export const messagesRouter = router({
         clientId: input.clientId ?? null,
         now: ctx.now(),
         replyTo,
+        mentions: mentionCandidates(input.text),
       });
       if (result.kind === 'clientIdConflict') {
         throw new TRPCError({
@@ -124,7 +140,9 @@ export const messagesRouter = router({
     .input(z.object({ room: roomNameSchema, seq: seqSchema, text: messageTextSchema }))
     .output(z.object({ message: messageSchema }))
     .mutation(async ({ ctx, input }) =>
-      applyChange(ctx, input, 'edit', (store, room) => store.edit(room, input.seq, input.text, ctx.now())),
+      applyChange(ctx, input, 'edit', (store, room) =>
+        store.edit(room, input.seq, input.text, ctx.now(), mentionCandidates(input.text)),
+      ),
     ),
 
   delete: authedProcedure

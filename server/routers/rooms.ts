@@ -2,7 +2,15 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { claimSubscriptionSlot, streamRoomEvents } from '../live/room-events.ts';
 import { readSubscriptionTag } from '../live/trpc-wire.ts';
-import { memberPaging, pageOutput, roomListPaging, roomNameSchema, roomSummarySchema } from '../schemas.ts';
+import {
+  memberPaging,
+  myRoomSchema,
+  pageOutput,
+  roomListPaging,
+  roomNameSchema,
+  roomSummarySchema,
+  seqSchema,
+} from '../schemas.ts';
 import { RoomLimitError } from '../store/errors.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
@@ -67,6 +75,63 @@ export const roomsRouter = router({
       const summary = await ctx.store.rooms.summary(room.id);
       if (!summary) throw new Error(`room ${room.name} has no summary right after joining`);
       return { room: summary, created };
+    }),
+
+  mine: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/me/rooms',
+        tags: ['rooms'],
+        summary: 'My rooms, with unread and mention counts, most recently active first',
+        description:
+          '`unreadCount`: messages after `lastReadSeq`, not by you, not deleted. `mentionCount`: those of them that mention you. Both stop at 1000. Rooms without messages come last, by name. Live: the `me.events` subscription sends this list whenever a count or marker changes.',
+      },
+    })
+    .input(z.object({}).optional())
+    .output(z.object({ rooms: z.array(myRoomSchema) }))
+    .query(async ({ ctx }) => ({ rooms: await ctx.store.rooms.mine(ctx.user.id) })),
+
+  markRead: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/rooms/{room}/read',
+        tags: ['rooms'],
+        summary: 'Move your read marker forward to a seq',
+        description:
+          'The marker only moves forward: an older seq leaves it where it is. A seq past the newest message is clamped to it. Answers the marker after the call.',
+        errorResponses: { 400: 'Invalid input', 403: 'Not a member: join first', 404: 'Unknown room' },
+      },
+    })
+    .input(z.object({ room: roomNameSchema, seq: seqSchema }))
+    .output(z.object({ lastReadSeq: z.number().int() }))
+    .mutation(async ({ ctx, input }) => {
+      const room = await requireRoom(ctx, input.room);
+      const lastReadSeq = await ctx.store.rooms.markRead(room.id, ctx.user.id, input.seq);
+      if (lastReadSeq === undefined) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before marking it read` });
+      }
+      return { lastReadSeq };
+    }),
+
+  leave: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/rooms/{room}/leave',
+        tags: ['rooms'],
+        summary: 'Leave a room',
+        description:
+          'The room leaves your rooms, and you leave its member list and presence; posting there needs a join again. `left` is false when you were not a member.',
+        errorResponses: { 400: 'Invalid room name', 404: 'Unknown room' },
+      },
+    })
+    .input(roomInput)
+    .output(z.object({ left: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      const room = await requireRoom(ctx, input.room);
+      return { left: await ctx.store.rooms.leave(room.id, ctx.user.id) };
     }),
 
   members: authedProcedure

@@ -1,3 +1,4 @@
+import { orderMentions } from '../../shared/mentions.ts';
 import { replyExcerpt } from '../../shared/rules.ts';
 import type { MessageDto, ReplyPreview, RoomSummary } from '../schemas.ts';
 
@@ -50,7 +51,12 @@ export function groupReactions(rows: readonly ReactionRow[]): Map<number, Reacti
  * Keys in messageSchema's order (the order a freshly posted message has), on both backends, so the
  * history and live frames of a message are byte for byte identical whichever database holds it.
  */
-export function toMessageDto(room: string, row: MessageRow, reactions: ReactionDto[] = []): MessageDto {
+export function toMessageDto(
+  room: string,
+  row: MessageRow,
+  reactions: ReactionDto[] = [],
+  mentions: readonly string[] = [],
+): MessageDto {
   const { id, seq, author, text, createdAt, clientId } = row;
   return {
     id,
@@ -72,7 +78,21 @@ export function toMessageDto(room: string, row: MessageRow, reactions: ReactionD
             text: row.replyDeletedAt === null ? replyExcerpt(row.replyText ?? '') : '',
             deleted: row.replyDeletedAt !== null,
           },
+    mentions: mentions.length > 1 ? orderMentions(text, mentions) : [...mentions],
   };
+}
+
+/** One mention row: a message and the username it mentions. */
+export type MentionRow = { messageId: number; username: string };
+
+export function groupMentions(rows: readonly MentionRow[]): Map<number, string[]> {
+  const byMessage = new Map<number, string[]>();
+  for (const row of rows) {
+    const names = byMessage.get(row.messageId);
+    if (names) names.push(row.username);
+    else byMessage.set(row.messageId, [row.username]);
+  }
+  return byMessage;
 }
 
 /**

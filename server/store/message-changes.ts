@@ -1,8 +1,8 @@
 import { and, asc, count, eq, gt, lte, sql } from 'drizzle-orm';
 import { MAX_REACTIONS_PER_MESSAGE } from '../../shared/rules.ts';
 import type { Db } from '../db/client.ts';
-import { memberships, messageChanges, messages, reactions, rooms, users } from '../db/schema.ts';
-import { getMessage } from './messages.ts';
+import { memberships, messageChanges, messageMentions, messages, reactions, rooms, users } from '../db/schema.ts';
+import { getMessage, writeMentions } from './messages.ts';
 import { perDatabase } from './prepared.ts';
 import { CHANGE_LOG_LENGTH, type ChangePage, type ChangeResult, type RoomChange, type RoomRow } from './store.ts';
 
@@ -90,13 +90,22 @@ function find(db: Db, room: RoomRow, seq: number): Stored | undefined {
   return statements(db).stored.get({ roomId: room.id, seq });
 }
 
-export function editMessage(db: Db, room: RoomRow, seq: number, text: string, now: Date): ChangeResult {
+export function editMessage(
+  db: Db,
+  room: RoomRow,
+  seq: number,
+  text: string,
+  now: Date,
+  mentions: readonly string[] = [],
+): ChangeResult {
   return write(db, () => {
     const stored = find(db, room, seq);
     if (!stored) return { kind: 'notFound' };
     if (stored.deletedAt !== null) return { kind: 'deleted' };
     if (stored.text === text) return unchanged(db, room, seq);
     db.update(messages).set({ text, editedAt: now }).where(eq(messages.id, stored.id)).run();
+    // Mentions follow the text: the new version's, in the same transaction.
+    writeMentions(db, room.id, stored.id, mentions);
     return changed(db, room, seq, true);
   });
 }
@@ -109,6 +118,7 @@ export function deleteMessage(db: Db, room: RoomRow, seq: number, now: Date): Ch
     if (stored.deletedAt !== null) return unchanged(db, room, seq);
     db.update(messages).set({ text: '', deletedAt: now }).where(eq(messages.id, stored.id)).run();
     db.delete(reactions).where(eq(reactions.messageId, stored.id)).run();
+    db.delete(messageMentions).where(eq(messageMentions.messageId, stored.id)).run();
     db.update(rooms)
       .set({ messageCount: sql`${rooms.messageCount} - 1` })
       .where(eq(rooms.id, room.id))

@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
+import { orderMentions } from '../../shared/mentions.ts';
 import type { Db } from '../db/client.ts';
-import { memberships, messages, reactions, rooms, users } from '../db/schema.ts';
+import { memberships, messageMentions, messages, reactions, rooms, users } from '../db/schema.ts';
 import type { MessageDto } from '../schemas.ts';
-import { groupReactions, type MessageRow, replyPreviewOf, toMessageDto } from './dto.ts';
+import { groupMentions, groupReactions, type MessageRow, replyPreviewOf, toMessageDto } from './dto.ts';
 import { perDatabase } from './prepared.ts';
-import type { InsertResult, NewMessage, PageRequest } from './store.ts';
+import type { InsertResult, MessagePage, NewMessage, PageRequest } from './store.ts';
 
 /** The message replied to (same room, that seq) and its author: aliases for the left joins. */
 const original = alias(messages, 'original');
@@ -49,13 +50,51 @@ export function reactionsOf(db: Db, messageIds: readonly number[]) {
   return groupReactions(rows);
 }
 
-/** Full DTOs for rows read with messageColumns: one more query for all their reactions. */
+/** The usernames each of the given messages mentions. */
+export function mentionsOf(db: Db, messageIds: readonly number[]) {
+  if (messageIds.length === 0) return new Map<number, string[]>();
+  const rows = db
+    .select({ messageId: messageMentions.messageId, username: users.username })
+    .from(messageMentions)
+    .innerJoin(users, eq(users.id, messageMentions.userId))
+    .where(inArray(messageMentions.messageId, [...messageIds]))
+    .all();
+  return groupMentions(rows);
+}
+
+/** Full DTOs for rows read with messageColumns: one more query each for their reactions and mentions. */
 export function toMessageDtos(db: Db, roomName: string, rows: readonly (MessageRow & { id: number })[]): MessageDto[] {
-  const byMessage = reactionsOf(
-    db,
-    rows.map((row) => row.id),
-  );
-  return rows.map((row) => toMessageDto(roomName, row, byMessage.get(row.id)));
+  const ids = rows.map((row) => row.id);
+  const reactionsById = reactionsOf(db, ids);
+  const mentionsById = mentionsOf(db, ids);
+  return rows.map((row) => toMessageDto(roomName, row, reactionsById.get(row.id), mentionsById.get(row.id)));
+}
+
+/**
+ * Records who a message mentions: the members of its room among `candidates` (lower-cased names
+ * from shared/mentions.ts), replacing what it mentioned before. Resolves to their usernames.
+ */
+export function writeMentions(db: Db, roomId: number, messageId: number, candidates: readonly string[]): string[] {
+  db.delete(messageMentions).where(eq(messageMentions.messageId, messageId)).run();
+  const mentioned = membersNamed(db, roomId, candidates);
+  if (mentioned.length > 0) {
+    db.insert(messageMentions)
+      .values(mentioned.map((user) => ({ messageId, userId: user.id })))
+      .run();
+  }
+  return mentioned.map((user) => user.username);
+}
+
+/** The members of a room among lower-cased usernames. */
+export function membersNamed(db: Db, roomId: number, names: readonly string[]): { id: number; username: string }[] {
+  if (names.length === 0) return [];
+  return db
+    .select({ id: users.id, username: users.username })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.roomId, roomId), inArray(sql`lower(${users.username})`, [...names])))
+    .orderBy(asc(users.id))
+    .all();
 }
 
 /**
@@ -63,12 +102,9 @@ export function toMessageDtos(db: Db, roomName: string, rows: readonly (MessageR
  * `before`: the `limit` messages just older than that seq. `after`: the `limit` just newer.
  * One extra row is read to tell whether more exist in that direction.
  */
-export function listMessages(
-  db: Db,
-  room: { id: number; name: string },
-  page: PageRequest,
-): { messages: MessageDto[]; hasMore: boolean } {
+export function listMessages(db: Db, room: { id: number; name: string }, page: PageRequest): MessagePage {
   const queries = pageQueries(db);
+  if (page.around !== undefined) return listAround(db, room, page.around, page.limit);
   const limit = page.limit + 1;
   const forward = page.after !== undefined;
   const rows =
@@ -81,6 +117,29 @@ export function listMessages(
   const pageRows = rows.slice(0, page.limit);
   if (!forward) pageRows.reverse();
   return { messages: toMessageDtos(db, room.name, pageRows), hasMore };
+}
+
+/**
+ * A page centred on `around`: up to half the limit older than it, then it and newer ones up to the
+ * limit (fewer older ones when the room starts sooner; the newer side takes what is left, and the
+ * other way round at the end of the room).
+ */
+function listAround(db: Db, room: { id: number; name: string }, around: number, limit: number): MessagePage {
+  const queries = pageQueries(db);
+  const olderWanted = Math.floor((limit - 1) / 2);
+  const older = queries.before.all({ roomId: room.id, seq: around, limit });
+  const newer = queries.after.all({ roomId: room.id, seq: around - 1, limit });
+  const olderTaken = Math.min(older.length, Math.max(olderWanted, limit - newer.length));
+  const newerTaken = Math.min(newer.length, limit - olderTaken);
+  const rows = [...older.slice(0, olderTaken).reverse(), ...newer.slice(0, newerTaken)];
+  const hasMoreBefore = older.length > olderTaken;
+  const hasMoreAfter = newer.length > newerTaken;
+  return {
+    messages: toMessageDtos(db, room.name, rows),
+    hasMore: hasMoreBefore || hasMoreAfter,
+    hasMoreBefore,
+    hasMoreAfter,
+  };
 }
 
 /** One message as stored (tombstones included). */
@@ -221,6 +280,7 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
   if (!inserted) throw new Error('message insert returned no row');
   statements.bumpUser.run({ authorId });
   statements.bumpMembership.run({ roomId, authorId });
+  const mentions = input.mentions?.length ? writeMentions(db, roomId, inserted.id, input.mentions) : [];
   return {
     kind: 'inserted',
     change: bumped.change,
@@ -236,6 +296,7 @@ function insertInTransaction(db: Db, input: NewMessage): InsertResult {
       deletedAt: null,
       reactions: [],
       replyTo,
+      mentions: orderMentions(input.text, mentions),
     },
   };
 }

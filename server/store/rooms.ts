@@ -12,6 +12,7 @@ import {
   type RoomActivityKey,
   toKeysetPage,
 } from './keyset-page.ts';
+import { membershipStart } from './my-rooms.ts';
 import { perDatabase } from './prepared.ts';
 
 export interface RoomRow {
@@ -135,7 +136,10 @@ export function joinRoom(
         .get();
       const room = inserted ?? existing;
       if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
-      tx.insert(memberships).values({ roomId: room.id, userId, joinedAt: now }).onConflictDoNothing().run();
+      tx.insert(memberships)
+        .values({ roomId: room.id, userId, joinedAt: now, ...membershipStart(tx, room.id, userId) })
+        .onConflictDoNothing()
+        .run();
       return { room, created: inserted !== undefined };
     },
     { behavior: 'immediate' },

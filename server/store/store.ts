@@ -121,16 +121,78 @@ export interface RoomStore {
   lastChanges(names: readonly string[]): Promise<Map<string, number>>;
   /** The id of the user who created the room (null if unknown): they may delete any message in it. */
   creator(roomId: number): Promise<number | null>;
+  /**
+   * The rooms a user is a member of, with their unread and mention counts (issue 13), most recent
+   * activity first (rooms without messages last, by name). Counts stop at UNREAD_COUNT_CAP.
+   */
+  mine(userId: number): Promise<MyRoom[]>;
+  /** One of the user's rooms, as in mine(); undefined when not a member. */
+  myRoom(roomId: number, userId: number): Promise<MyRoom | undefined>;
+  /**
+   * Moves the member's read marker forward to `seq`, clamped to the room's head; never back. Resolves
+   * to the marker after the call, or undefined when the user is not a member.
+   */
+  markRead(roomId: number, userId: number, seq: number): Promise<number | undefined>;
+  /** Ends the membership (read marker and member count go with it); false when there was none. */
+  leave(roomId: number, userId: number): Promise<boolean>;
+  /** The user ids of the members among these usernames (case-insensitive), canonical names. */
+  membersNamed(roomId: number, usernames: readonly string[]): Promise<SessionUser[]>;
+}
+
+/**
+ * Unread and mention counts stop here (the web app shows "999+"): counting is an index range scan
+ * per room, and a member who never reads a busy room must not make every call of theirs slower.
+ */
+export const UNREAD_COUNT_CAP = 1000;
+
+export interface MyRoom {
+  name: string;
+  /** Messages after lastReadSeq, not by this user, not deleted (at most UNREAD_COUNT_CAP). */
+  unreadCount: number;
+  /** Of those, the ones that mention this user. */
+  mentionCount: number;
+  lastReadSeq: number;
+  lastSeq: number;
+  /** ISO time of the newest message, null before the first. */
+  lastMessageAt: string | null;
 }
 
 export interface PageRequest {
   before?: number | undefined;
   after?: number | undefined;
+  /** A page centred on this seq (issue 13): about half older, the seq itself, the rest newer. */
+  around?: number | undefined;
   limit: number;
 }
 
 export interface MessagePage {
   messages: MessageDto[];
+  hasMore: boolean;
+  /** With `around` only: whether older, and newer, messages exist beyond the page. */
+  hasMoreBefore?: boolean;
+  hasMoreAfter?: boolean;
+}
+
+export interface SearchRequest {
+  /** The user's words, as typed: never handed to the full-text engine as query syntax. */
+  query: string;
+  userId: number;
+  /** Only this room (any room: rooms are readable by every user); otherwise the user's rooms. */
+  roomId?: number | undefined;
+  /** Only messages older than this message id (the previous page's last result). */
+  beforeId?: number | undefined;
+  limit: number;
+}
+
+export interface SearchResult {
+  message: MessageDto;
+  /** The message's text, HTML-escaped, with the matched words in <mark>…</mark>. */
+  snippet: string;
+}
+
+export interface SearchPage {
+  /** Newest first. */
+  results: SearchResult[];
   hasMore: boolean;
 }
 
@@ -145,6 +207,11 @@ export interface NewMessage {
    * its seq and reads the quote itself, in or after the insert's transaction (replyPreviewOf).
    */
   replyTo?: ReplyPreview | null;
+  /**
+   * Lower-cased `@name` candidates found in the text (shared/mentions.ts): the store keeps those that
+   * name a member of the room, inside the insert's transaction, and the DTO lists their usernames.
+   */
+  mentions?: readonly string[];
 }
 
 /**
@@ -202,7 +269,7 @@ export interface MessageStore {
   /** One message as stored (tombstones included), or undefined. */
   get(room: RoomRow, seq: number): Promise<MessageDto | undefined>;
   /** Each of these is one transaction that advances the room's change counter when it changes anything. */
-  edit(room: RoomRow, seq: number, text: string, now: Date): Promise<ChangeResult>;
+  edit(room: RoomRow, seq: number, text: string, now: Date, mentions?: readonly string[]): Promise<ChangeResult>;
   /** Text becomes '', reactions go, and the author's counters (room, user, membership) drop by one. */
   delete(room: RoomRow, seq: number, now: Date): Promise<ChangeResult>;
   react(room: RoomRow, seq: number, userId: number, emoji: string): Promise<ChangeResult>;
@@ -217,6 +284,8 @@ export interface MessageStore {
   changes(room: RoomRow, after: number, limit: number): Promise<ChangePage>;
   /** The change that posted message `seq` (0 for seq 0): how a pre-019 event id (a seq) resumes. */
   changeOfSeq(room: RoomRow, seq: number): Promise<number | undefined>;
+  /** Full-text search (FTS5 on SQLite, tsvector + GIN on PostgreSQL), newest first; deleted never found. */
+  search(request: SearchRequest): Promise<SearchPage>;
 }
 
 export interface RoomCount {

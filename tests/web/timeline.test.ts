@@ -18,6 +18,7 @@ function message(seq: number, changes: Partial<Message> = {}): Message {
     deletedAt: null,
     reactions: [],
     replyTo: null,
+    mentions: [],
     ...changes,
   };
 }

@@ -7,8 +7,9 @@ import {
   reactToMessage,
   unreactToMessage,
 } from '../message-changes.ts';
-import { getMessage, insertMessage, insertMessages, listMessages } from '../messages.ts';
+import { getMessage, insertMessage, insertMessages, listMessages, membersNamed } from '../messages.ts';
 import { defaultMigrationsDir } from '../migrations-dir.ts';
+import { leaveRoom, markRead, myRoom, myRooms } from '../my-rooms.ts';
 import {
   findRoom,
   getRoomCreator,
@@ -22,6 +23,7 @@ import {
   listMembers,
   listRoomSummaries,
 } from '../rooms.ts';
+import { searchMessages } from '../search.ts';
 import {
   deleteExpiredSessions,
   deleteSession,
@@ -105,18 +107,24 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       lastChange: (roomId) => settled(() => getRoomLastChange(db, roomId)),
       lastChanges: (names) => settled(() => getRoomLastChanges(db, names)),
       creator: (roomId) => settled(() => getRoomCreator(db, roomId)),
+      mine: (userId) => settled(() => myRooms(db, userId)),
+      myRoom: (roomId, userId) => settled(() => myRoom(db, roomId, userId)),
+      markRead: (roomId, userId, seq) => settled(() => markRead(db, roomId, userId, seq)),
+      leave: (roomId, userId) => settled(() => leaveRoom(db, roomId, userId)),
+      membersNamed: (roomId, usernames) => settled(() => membersNamed(db, roomId, usernames)),
     },
     messages: {
       list: (room, page) => settled(() => listMessages(db, room, page)),
       insertBatch: (inputs) => settled(() => insertMessages(db, inputs)),
       insertOne: (input) => settled(() => insertMessage(db, input)),
       get: (room, seq) => settled(() => getMessage(db, room, seq)),
-      edit: (room, seq, text, now) => settled(() => editMessage(db, room, seq, text, now)),
+      edit: (room, seq, text, now, mentions) => settled(() => editMessage(db, room, seq, text, now, mentions)),
       delete: (room, seq, now) => settled(() => deleteMessage(db, room, seq, now)),
       react: (room, seq, userId, emoji) => settled(() => reactToMessage(db, room, seq, userId, emoji)),
       unreact: (room, seq, userId, emoji) => settled(() => unreactToMessage(db, room, seq, userId, emoji)),
       changes: (room, after, limit) => settled(() => listChanges(db, room, after, limit)),
       changeOfSeq: (room, seq) => settled(() => changeOfSeq(db, room, seq)),
+      search: (request) => settled(() => searchMessages(db, request)),
     },
     stats: {
       roomCounts: (page) => settled(() => roomMessageCounts(db, page)),
