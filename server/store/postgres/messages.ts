@@ -203,8 +203,9 @@ export function pgMessageStore(
    */
   async function listAround(room: RoomRow, around: number, limit: number): Promise<MessagePage> {
     const olderWanted = Math.floor((limit - 1) / 2);
-    const older = await pages.before.execute({ roomId: room.id, seq: around, limit });
-    const newer = await pages.after.execute({ roomId: room.id, seq: around - 1, limit });
+    // One row more than either side can take: the row beyond the page is what hasMoreBefore/After see.
+    const older = await pages.before.execute({ roomId: room.id, seq: around, limit: limit + 1 });
+    const newer = await pages.after.execute({ roomId: room.id, seq: around - 1, limit: limit + 1 });
     const olderTaken = Math.min(older.length, Math.max(olderWanted, limit - newer.length));
     const newerTaken = Math.min(newer.length, limit - olderTaken);
     const rows = [...older.slice(0, olderTaken).reverse(), ...newer.slice(0, newerTaken)];
