@@ -27,7 +27,6 @@ import {
   type RoomRow,
 } from '../store.ts';
 import { guarded, sqlState } from './errors.ts';
-import { membersNamed } from './my-rooms.ts';
 import type { PgDb } from './open.ts';
 
 const { memberships, messageChanges, messageMentions, messages, reactions, rooms, users } = schema;
@@ -410,23 +409,29 @@ export function pgMessageStore(
         // Same text: nothing happens, editedAt included.
         if (message.text === text) return unchanged(tx, room, seq);
         await tx.update(messages).set({ text, editedAt: now }).where(eq(messages.id, message.id));
-        // Mentions follow the text: the new version's, in the same transaction.
-        await tx.delete(messageMentions).where(eq(messageMentions.messageId, message.id));
-        const mentioned = await membersNamed(tx, room.id, mentions);
-        if (mentioned.length > 0) {
-          await tx
-            .insert(messageMentions)
-            .values(mentioned.map((user) => ({ messageId: message.id, userId: user.id })));
-        }
+        // Mentions follow the text: the new version's, in the same transaction. One statement, as the
+        // room lock is held: the rows of members no longer named go, the newly named come (disjoint
+        // rows, so the order in which PostgreSQL runs the two parts does not matter).
+        const names = [...new Set(mentions.map((name) => name.toLowerCase()))];
+        await tx.execute(sql`with named as (
+            select ${users.id} as id from ${memberships} join ${users} on ${users.id} = ${memberships.userId}
+            where ${memberships.roomId} = ${room.id} and lower(${users.username}) = any(${sql.param(names)}::text[])
+          ), gone as (
+            delete from ${messageMentions} where ${messageMentions.messageId} = ${message.id}
+              and ${messageMentions.userId} not in (select id from named)
+          )
+          insert into ${messageMentions} (message_id, user_id) select ${message.id}, named.id from named
+          on conflict do nothing`);
         return { kind: 'write', replies: true };
       }),
     delete: (room, seq, now) =>
       change(room, seq, async (tx, message) => {
         if (message.deleted) return unchanged(tx, room, seq);
-        // The text is really gone, not hidden; so are the reactions.
+        // The text is really gone, not hidden; so are the reactions and mentions.
         await tx.update(messages).set({ text: '', deletedAt: now }).where(eq(messages.id, message.id));
-        await tx.delete(reactions).where(eq(reactions.messageId, message.id));
-        await tx.delete(messageMentions).where(eq(messageMentions.messageId, message.id));
+        // One statement for both, as the room lock is held.
+        await tx.execute(sql`with reacted as (delete from ${reactions} where ${reactions.messageId} = ${message.id})
+          delete from ${messageMentions} where ${messageMentions.messageId} = ${message.id}`);
         // A deleted message counts nowhere (issue 12). In lock order: room, user, membership.
         await tx
           .update(rooms)
