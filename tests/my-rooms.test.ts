@@ -254,6 +254,30 @@ describe('rooms.mine and GET /api/me/rooms', () => {
   });
 });
 
+describe('unread and mention counts stop at 1000', () => {
+  it('1001 unread mentions count as 1000 of each; reading one leaves 1000, reading two 999', async ({
+    server,
+    users: { alice, bob },
+    room,
+  }) => {
+    const text = `@${bob.username} ping`;
+    // Ten posters at a time: the order of seqs does not matter here, only how many there are.
+    for (let batch = 0; batch < 1001; batch += 10) {
+      const size = Math.min(10, 1001 - batch);
+      await Promise.all(
+        Array.from({ length: size }, async () =>
+          ok(await rest(server.baseUrl, 'POST', `/rooms/${room}/messages`, { token: alice.token, body: { text } })),
+        ),
+      );
+    }
+    expect(await counts(server, bob, room)).toEqual({ unread: 1000, mentions: 1000, read: 0, head: 1001 });
+    await bob.trpc.rooms.markRead.mutate({ room, seq: 1 });
+    expect(await counts(server, bob, room)).toEqual({ unread: 1000, mentions: 1000, read: 1, head: 1001 });
+    await bob.trpc.rooms.markRead.mutate({ room, seq: 2 });
+    expect(await counts(server, bob, room)).toEqual({ unread: 999, mentions: 999, read: 2, head: 1001 });
+  }, 120_000);
+});
+
 describe.each<TransportName>(['REST', 'tRPC'])('read markers and unread counts over %s', (via) => {
   const apisOf = (server: TestServer): { messages: MessageApi; rooms: RoomsApi } => ({
     messages: messageApi(via, server.baseUrl),
@@ -609,8 +633,15 @@ describe.each<TransportName>(['REST', 'tRPC'])('mentions through the API over %s
     users: { alice, bob, outsider },
     room,
   }) => {
-    expect(await mentionsOf(server, alice, room, `@${outsider.username} are you there?`)).toEqual([]);
+    const before = answered(
+      await messageApi(via, server.baseUrl).post(alice, room, `@${outsider.username} are you there?`),
+    );
+    expect(before.mentions).toEqual([]);
     await joinRoom(server.baseUrl, outsider.token, room);
+    // Joining later does not make old text mention them (mentions are resolved when text is written).
+    expect((await allMessages(server.baseUrl, alice.token, room)).find((m) => m.seq === before.seq)?.mentions).toEqual(
+      [],
+    );
     expect(await mentionsOf(server, alice, room, `@${outsider.username} welcome`)).toEqual([outsider.username]);
     body(await roomsApi(via, server.baseUrl).leave(bob, room));
     expect(await mentionsOf(server, alice, room, `@${bob.username} gone?`)).toEqual([]);
