@@ -436,6 +436,8 @@ describe.each<TransportName>(['REST', 'tRPC'])('read markers and unread counts o
       owner.username,
       alice.username,
     ]);
+    // The room's summary counts one member fewer (a join by a member changes nothing and answers it).
+    expect((await joinRoom(server.baseUrl, alice.token, room)).room.memberCount).toBe(2);
     refused(await messages.post(bob, room, 'after leaving'), 403);
     refused(await rooms.markRead(bob, room, 1), 403);
     // Leaving twice: nothing to leave.
@@ -447,7 +449,8 @@ describe.each<TransportName>(['REST', 'tRPC'])('read markers and unread counts o
     answered(await messages.post(alice, room, 'while bob was away'));
     // Deleting needs membership too: the room's creator deletes one of bob's posts meanwhile.
     answered(await messages.remove(owner, room, bobs[0]?.seq ?? 0));
-    await joinRoom(server.baseUrl, bob.token, room);
+    const rejoined = await joinRoom(server.baseUrl, bob.token, room);
+    expect(rejoined).toMatchObject({ created: false, room: { memberCount: 3 } });
     expect(await counts(server, bob, room)).toEqual({ unread: 0, mentions: 0, read: 4, head: 4 });
     const back = (await members(server, owner, room)).find((member) => member.username === bob.username);
     expect(back?.messageCount).toBe(1);
