@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TRPCError, tracked } from '@trpc/server';
-import { type ChangeEvent, isChangeEvent, userChannel } from '../bus/event-bus.ts';
+import { type ChangeEvent, isChangeEvent, type RoomEvent, userChannel } from '../bus/event-bus.ts';
 import type { Context } from '../context.ts';
 import { type MyRoom, UNREAD_COUNT_CAP } from '../store/store.ts';
 import type { SubscriptionSlot } from './live-connection.ts';
@@ -86,7 +86,7 @@ export async function* streamMyRooms(ctx: LiveContext, slot: SubscriptionSlot) {
   };
   const pending = () => readAll || reread.size > 0 || changes.length > 0;
 
-  const onRoomEvent = (event: Parameters<Parameters<typeof ctx.bus.subscribe>[1]>[0]) => {
+  const onRoomEvent = (event: RoomEvent) => {
     if (!isChangeEvent(event)) return;
     if (changes.length >= MAX_PENDING_CHANGES) {
       for (const change of changes) reread.add(change.message.room);
@@ -147,7 +147,7 @@ export async function* streamMyRooms(ctx: LiveContext, slot: SubscriptionSlot) {
   try {
     // Listening before the first read: a notice sent meanwhile triggers a second one.
     await ctx.bus.ready(channel);
-    let sent = '';
+    let sentJson = '';
     let lastRun = Number.NEGATIVE_INFINITY;
     while (!stopped()) {
       if (!pending()) {
@@ -198,8 +198,8 @@ export async function* streamMyRooms(ctx: LiveContext, slot: SubscriptionSlot) {
       for (const room of added) follow(room);
 
       const json = JSON.stringify(list);
-      if (json !== sent) {
-        sent = json;
+      if (json !== sentJson) {
+        sentJson = json;
         if (connection?.tooSlow()) {
           ctx.metrics.slowConsumerDropped();
           return;
