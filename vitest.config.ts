@@ -16,6 +16,7 @@ const API_AND_LIVE = [
   'live-changes',
   'live-limits',
   'live',
+  'me-events',
   'message-changes',
   'messages',
   'metrics',
