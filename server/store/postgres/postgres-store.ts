@@ -4,6 +4,7 @@ import { guarded } from './errors.ts';
 import { pgMessageStore } from './messages.ts';
 import { createPool, drizzleOver, migrateWithLock } from './open.ts';
 import { pgRoomStore } from './rooms.ts';
+import { pgSearch } from './search.ts';
 import { pgStatsStore } from './stats.ts';
 import { pgSessionStore, pgUserStore } from './users.ts';
 
@@ -60,7 +61,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     users: pgUserStore(db),
     sessions: pgSessionStore(db),
     rooms: pgRoomStore(db),
-    messages: pgMessageStore(db, pool, options.onRetry),
+    messages: { ...pgMessageStore(db, pool, options.onRetry), search: (request) => pgSearch(db, request) },
     stats: pgStatsStore(db),
     ping: () =>
       guarded(async () => {
