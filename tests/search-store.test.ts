@@ -42,9 +42,9 @@ describe('search words and snippets', () => {
     expect(searchWords('café Café CAFE 東京 ελληνικά')).toEqual(['café', '東京', 'ελληνικά']);
   });
 
-  test('the snippet escapes everything and marks whole words, the last word as a prefix', () => {
-    expect(searchSnippet('<b>Hello</b> "world" & hello-world', ['hello', 'wor'])).toBe(
-      '&lt;b&gt;<mark>Hello</mark>&lt;/b&gt; &quot;<mark>world</mark>&quot; &amp; <mark>hello</mark>-<mark>world</mark>',
+  test('the snippet escapes everything and marks the whole words searched for', () => {
+    expect(searchSnippet('<b>Hello</b> "world" & hello-world worlds', ['hello', 'world'])).toBe(
+      '&lt;b&gt;<mark>Hello</mark>&lt;/b&gt; &quot;<mark>world</mark>&quot; &amp; <mark>hello</mark>-<mark>world</mark> worlds',
     );
     expect(searchSnippet('Crème brûlée', ['creme', 'brulee'])).toBe('<mark>Crème</mark> <mark>brûlée</mark>');
   });
@@ -62,7 +62,7 @@ describe('search words and snippets', () => {
 });
 
 describeEachBackend('MessageStore.search', () => {
-  test('finds every word, whole words, the last one as a prefix, case and accents folded', async ({ store }) => {
+  test('finds every word, as whole words, with case and accents folded', async ({ store }) => {
     const { texts } = await seeded(store, [
       'Café crème à Zürich',
       'the cafeteria is closed',
@@ -73,11 +73,11 @@ describeEachBackend('MessageStore.search', () => {
       'Καλημέρα κόσμε',
       'party 🎉 time',
     ]);
-    expect(await texts('cafe')).toEqual(['the cafeteria is closed', 'Café crème à Zürich']);
+    expect(await texts('cafe')).toEqual(['Café crème à Zürich']);
     expect(await texts('CAFÉ zurich')).toEqual(['Café crème à Zürich']);
     expect(await texts('world hello')).toEqual(['hello there, wide world', 'hello world']);
-    expect(await texts('hello wor')).toEqual(['hello there, wide world', 'hello world']);
-    expect(await texts('wor hello')).toEqual([]);
+    expect(await texts('hello wor')).toEqual([]);
+    expect(await texts('cafeteria')).toEqual(['the cafeteria is closed']);
     expect(await texts('example')).toEqual(['visit example.com or mail a.b@c.de']);
     expect(await texts('com')).toEqual(['visit example.com or mail a.b@c.de']);
     expect(await texts('東京')).toEqual(['東京 タワー']);
@@ -94,7 +94,7 @@ describeEachBackend('MessageStore.search', () => {
     expect(await texts('"tag')).toEqual(all);
     expect(await texts('tag"')).toEqual(all);
     expect(await texts('tag*')).toEqual(all);
-    expect(await texts('ta*')).toEqual(all);
+    expect(await texts('ta*')).toEqual([]);
     expect(await texts('-alpha tag')).toEqual(['alpha tag beta']);
     expect(await texts('tag -delta')).toEqual(['gamma tag-delta']);
     expect(await texts('tag OR gamma')).toEqual([]);
@@ -127,6 +127,39 @@ describeEachBackend('MessageStore.search', () => {
       if (!page.hasMore) break;
     }
     expect(pages).toEqual([expected.slice(0, 4), expected.slice(4)]);
+  });
+
+  test('finds old messages as well as recent ones, and pages across them', async ({ store }) => {
+    // More than PostgreSQL's first pass reads (RECENT_WINDOW), with a rare word on both sides of it.
+    const texts = Array.from({ length: 700 }, (_, index) =>
+      [3, 250, 650].includes(index) ? `filler needle ${index}` : `filler ${index}`,
+    );
+    const alice = await user(store, 'alice');
+    const { room } = await store.rooms.join(alice.id, 'general', NOW);
+    const posted = await store.messages.insertBatch(
+      texts.map((text) => ({ room, author: alice, text, clientId: null, now: NOW })),
+    );
+    const ids = posted.map((result) => (result.kind === 'inserted' ? result.message.id : 0)).reverse();
+    const needle = await store.messages.search({ query: 'needle', userId: alice.id, limit: 2 });
+    expect(needle.results.map((result) => result.message.text)).toEqual(['filler needle 650', 'filler needle 250']);
+    expect(needle.hasMore).toBe(true);
+    const rest = await store.messages.search({ query: 'NEEDLE', userId: alice.id, limit: 2, beforeId: ids[449] });
+    expect(rest).toMatchObject({ results: [{ message: { text: 'filler needle 3' } }], hasMore: false });
+    const pages: number[] = [];
+    let beforeId: number | undefined;
+    for (;;) {
+      const page = await store.messages.search({
+        query: 'filler',
+        userId: alice.id,
+        limit: 50,
+        roomId: room.id,
+        beforeId,
+      });
+      pages.push(...page.results.map((result) => result.message.id));
+      beforeId = page.results.at(-1)?.message.id;
+      if (!page.hasMore) break;
+    }
+    expect(pages).toEqual(ids);
   });
 
   test("only the user's rooms, unless a room is named", async ({ store }) => {
@@ -162,7 +195,7 @@ describeEachBackend('MessageStore.search', () => {
     await store.messages.react(room, 1, alice.id, '👍');
     const [found] = await search('script');
     expect(found?.snippet).toBe(
-      '&lt;<mark>script</mark>&gt;alert(&quot;hi &amp; bye&quot;)&lt;/<mark>script</mark>&gt; <mark>scripted</mark>',
+      '&lt;<mark>script</mark>&gt;alert(&quot;hi &amp; bye&quot;)&lt;/<mark>script</mark>&gt; scripted',
     );
     expect(found?.message).toMatchObject({
       room: 'general',

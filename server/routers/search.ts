@@ -27,7 +27,7 @@ export const searchProcedure = authedProcedure
       tags: ['messages'],
       summary: 'Full-text search over messages, newest first',
       description:
-        "Finds messages containing every word of `q` (whole words, case- and accent-insensitive; the last word may also be the start of a word, for search-as-you-type). `q` is plain words: quotes, `*`, `-`, `OR`, `NEAR` and the like are not search syntax. Without `room`, searches the rooms you are a member of; `room` searches that room only (any room). Deleted messages are never found, edited ones by their new text only. `snippet` is the message text HTML-escaped, cut around the first match when long, with each matched word in `<mark>`. Page with `before` = the last result's message id while `hasMore`. Rate-limited per user.",
+        "Finds messages containing every word of `q` (whole words, case-insensitive, accents on Latin letters ignored). `q` is plain words: quotes, `*`, `-`, `OR`, `NEAR` and the like are not search syntax. Without `room`, searches the rooms you are a member of; `room` searches that room only (any room). Deleted messages are never found, edited ones by their new text only. `snippet` is the message text HTML-escaped, cut around the first match when long, with each matched word in `<mark>`. Page with `before` = the last result's message id while `hasMore`. Rate-limited per user.",
       errorResponses: {
         400: 'Invalid input, or `q` has no word to search for',
         404: 'Unknown room',
