@@ -28,6 +28,7 @@ export const TABLES = [
   { key: 'rooms', name: 'rooms', keys: ['id'], idCounter: true },
   { key: 'memberships', name: 'memberships', keys: ['roomId', 'userId'], idCounter: false },
   { key: 'messages', name: 'messages', keys: ['id'], idCounter: true },
+  { key: 'messageMentions', name: 'message_mentions', keys: ['messageId', 'userId'], idCounter: false },
   { key: 'reactions', name: 'reactions', keys: ['id'], idCounter: true },
   { key: 'messageChanges', name: 'message_changes', keys: ['roomId', 'change'], idCounter: false },
 ] as const satisfies readonly TableSpec[];
