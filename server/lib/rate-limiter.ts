@@ -50,8 +50,8 @@ export const LIMIT_RULES = {
   roomCreate: { points: 30, perSeconds: 60 * 60 },
   /**
    * Per user: searches (issue 13), the most expensive read: 2 a second, plus 30 more a minute, so
-   * search-as-you-type (a request per debounced keystroke) runs freely while a script cannot keep
-   * the full-text index busy for everyone.
+   * a search box sending a request per debounced keystroke runs freely while a script cannot keep
+   * the full-text index (on SQLite, the one thread serving everyone) busy.
    */
   search: { points: 2, perSeconds: 1, burst: { points: 30, perSeconds: 60 } },
 } as const satisfies Record<string, LimitRule>;

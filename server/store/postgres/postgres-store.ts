@@ -4,7 +4,7 @@ import { guarded } from './errors.ts';
 import { pgMessageStore } from './messages.ts';
 import { createPool, drizzleOver, migrateWithLock } from './open.ts';
 import { pgRoomStore } from './rooms.ts';
-import { pgSearch } from './search.ts';
+import { pgSearcher } from './search.ts';
 import { pgStatsStore } from './stats.ts';
 import { pgSessionStore, pgUserStore } from './users.ts';
 
@@ -61,7 +61,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     users: pgUserStore(db),
     sessions: pgSessionStore(db),
     rooms: pgRoomStore(db),
-    messages: { ...pgMessageStore(db, pool, options.onRetry), search: (request) => pgSearch(db, request) },
+    messages: { ...pgMessageStore(db, pool, options.onRetry), search: pgSearcher(db, pool) },
     stats: pgStatsStore(db),
     ping: () =>
       guarded(async () => {
