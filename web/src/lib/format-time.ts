@@ -31,3 +31,8 @@ export function dayLabel(date: Date, now = new Date()): string {
   if (sameDay(date, yesterday)) return 'Yesterday';
   return date.getFullYear() === now.getFullYear() ? dayFormat.format(date) : dayWithYearFormat.format(date);
 }
+
+/** e.g. "Tuesday, March 3, 2026", for a day separator's hover title. */
+export function fullDay(date: Date): string {
+  return dayWithYearFormat.format(date);
+}

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import type { Message } from '../../lib/api-types.ts';
+import { fullDay } from '../../lib/format-time.ts';
 import { layoutRows } from './message-groups.ts';
 import { type MessageHandlers, MessageItem, PendingItem } from './message-item.tsx';
 import { isDeleted } from './message-patches.ts';
@@ -54,6 +55,20 @@ interface Edges {
   last: string | undefined;
   keys: readonly string[];
   scrollHeight: number;
+  /** The first message shown and where its top was in the log's content (see contentTop). */
+  anchor: { id: string; top: number } | null;
+}
+
+/** Where `element`'s top is within the log's scrolled content: scrolling does not change it. */
+function contentTop(log: HTMLElement, element: Element): number {
+  return element.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop;
+}
+
+/** The first message in the log and its content position, to keep it in place when history goes in above. */
+function firstAnchor(log: HTMLElement, content: HTMLElement | null): Edges['anchor'] {
+  const first = content?.querySelector<HTMLElement>('[data-message-id]');
+  const id = first?.dataset.messageId;
+  return first && id ? { id, top: contentTop(log, first) } : null;
 }
 
 /**
@@ -161,8 +176,14 @@ export function MessageList(props: MessageListProps) {
         log.scrollTop = log.scrollHeight;
       }
     } else if (first !== before.first && last === before.last) {
-      // Older history went in above: shift by exactly what was added.
-      log.scrollTop += log.scrollHeight - before.scrollHeight;
+      // Older history went in above: the message that was first stays where it was. (Not just the
+      // height added: that message may itself lose its header, now that its author's previous
+      // message is above it.)
+      const anchor = before.anchor
+        ? contentRef.current?.querySelector(`[data-message-id="${before.anchor.id}"]`)
+        : null;
+      if (before.anchor && anchor) log.scrollTop += contentTop(log, anchor) - before.anchor.top;
+      else log.scrollTop += log.scrollHeight - before.scrollHeight;
     } else if (last !== before.last) {
       const previous = new Set(before.keys);
       const added = keys.filter((key) => !previous.has(key));
@@ -171,7 +192,7 @@ export function MessageList(props: MessageListProps) {
       if (atBottom.current || sentByMe) scrollToBottom();
       else if (addedByOthers > 0) setUnseen((count) => count + addedByOthers);
     }
-    edges.current = { first, last, keys, scrollHeight: log.scrollHeight };
+    edges.current = { first, last, keys, scrollHeight: log.scrollHeight, anchor: firstAnchor(log, contentRef.current) };
     // A short first page leaves nothing to scroll: fetch more until the log can scroll.
     if (hasOlder && !loadingOlder && !olderError && log.scrollHeight <= log.clientHeight) onLoadOlder();
     reportSeen();
@@ -259,7 +280,9 @@ export function MessageList(props: MessageListProps) {
     if (!log || !content) return;
     const observer = new ResizeObserver(() => {
       if (atBottom.current) log.scrollTop = log.scrollHeight;
-      if (edges.current) edges.current = { ...edges.current, scrollHeight: log.scrollHeight };
+      if (edges.current) {
+        edges.current = { ...edges.current, scrollHeight: log.scrollHeight, anchor: firstAnchor(log, content) };
+      }
     });
     observer.observe(log);
     observer.observe(content);
@@ -362,7 +385,9 @@ export function MessageList(props: MessageListProps) {
           {rows.map((row) =>
             row.kind === 'day' ? (
               <li key={row.key} className="log-day">
-                <time dateTime={isoDay(row.date)}>{row.label}</time>
+                <time dateTime={isoDay(row.date)} title={fullDay(row.date)}>
+                  {row.label}
+                </time>
               </li>
             ) : row.kind === 'unread' ? (
               <li key={row.key} className="log-unread">
