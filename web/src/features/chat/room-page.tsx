@@ -10,7 +10,7 @@ import { useMediaQuery } from '../../lib/use-media-query.ts';
 import { tabIsRead, useTabRead } from '../../lib/use-tab-read.ts';
 import { useSession } from '../auth/session.ts';
 import { roomPath } from '../rooms/room-path.ts';
-import { RoomSidebar } from '../rooms/room-sidebar.tsx';
+import { countLabel, RoomSidebar } from '../rooms/room-sidebar.tsx';
 import { RoomsDrawer } from '../rooms/rooms-drawer.tsx';
 import { useMyRooms } from '../rooms/use-my-rooms.ts';
 import { Composer, type ComposerEdit } from './composer.tsx';
@@ -137,6 +137,7 @@ export function RoomPage() {
       onNavigate={() => setDrawerOpen(false)}
     />
   );
+  const otherUnread = myRooms.unreadTotal(room);
   const roomsButton = narrow ? (
     <button
       type="button"
@@ -149,9 +150,10 @@ export function RoomPage() {
         ☰
       </span>
       <span className="visually-hidden">Rooms</span>
-      {myRooms.unreadTotal(room) > 0 ? (
+      {otherUnread > 0 ? (
         <span className="badge">
-          {myRooms.unreadTotal(room)}
+          <span className="visually-hidden">, </span>
+          {countLabel(otherUnread)}
           <span className="visually-hidden"> unread</span>
         </span>
       ) : null}

@@ -11,7 +11,7 @@ const BrowseRoomsDialog = lazy(() =>
 );
 
 /** Counts stop at 1000 on the server (UNREAD_COUNT_CAP): shown as "999+". */
-function countLabel(count: number): string {
+export function countLabel(count: number): string {
   return count > 999 ? '999+' : String(count);
 }
 
@@ -109,6 +109,7 @@ function RoomLink({ room, current, onNavigate }: { room: MyRoom; current: boolea
       <span className="my-room__name">#{room.name}</span>
       {mentions > 0 ? (
         <span className="badge badge--mention" data-badge="mentions">
+          <span className="visually-hidden">, </span>
           <span aria-hidden="true">@</span>
           {countLabel(mentions)}
           <span className="visually-hidden">{mentions === 1 ? ' mention' : ' mentions'}</span>
@@ -116,6 +117,7 @@ function RoomLink({ room, current, onNavigate }: { room: MyRoom; current: boolea
       ) : null}
       {unread > 0 ? (
         <span className="badge" data-badge="unread">
+          <span className="visually-hidden">, </span>
           {countLabel(unread)}
           <span className="visually-hidden"> unread</span>
         </span>
