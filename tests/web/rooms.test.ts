@@ -28,12 +28,13 @@ function roomLink(scope: Page | Locator, room: string): Locator {
   return scope.locator(`a.my-room[data-room="${room}"]`);
 }
 
-/** A room link's accessible name, e.g. "#general, 1 mention, 2 unread". */
+/** A room link's accessible name, e.g. "#general, 1 mention, 2 unread"; and that the badges show as much. */
 async function linkName(link: Locator): Promise<string> {
-  return (await link.evaluate((element: { textContent: string | null }) => element.textContent ?? '')).replace(
-    /@/g,
-    '',
-  );
+  const name = (await link.getAttribute('aria-label')) ?? '';
+  const shown = await link.locator('.badge').allTextContents();
+  const spoken = [...name.matchAll(/, (\d+)/g)].map((match) => match[1]);
+  expect(shown.map((text) => text.replace('@', ''))).toEqual(spoken);
+  return name;
 }
 
 async function lastReadSeq(api: TrpcClient, room: string): Promise<number | undefined> {
