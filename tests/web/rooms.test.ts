@@ -28,13 +28,14 @@ function roomLink(scope: Page | Locator, room: string): Locator {
   return scope.locator(`a.my-room[data-room="${room}"]`);
 }
 
-/** A room link's accessible name, e.g. "#general, 1 mention, 2 unread"; and that the badges show as much. */
+/**
+ * A room link's accessible name as Chromium computes it, e.g. "#general, 1 mention, 2 unread"
+ * (the badges are flex items, which puts a space before each comma: it is dropped here).
+ */
 async function linkName(link: Locator): Promise<string> {
-  const name = (await link.getAttribute('aria-label')) ?? '';
-  const shown = await link.locator('.badge').allTextContents();
-  const spoken = [...name.matchAll(/, (\d+)/g)].map((match) => match[1]);
-  expect(shown.map((text) => text.replace('@', ''))).toEqual(spoken);
-  return name;
+  const snapshot = await link.ariaSnapshot();
+  const name = /^- link "(.*)"/.exec(snapshot)?.[1] ?? snapshot;
+  return name.replace(/\s+,/g, ',');
 }
 
 async function lastReadSeq(api: TrpcClient, room: string): Promise<number | undefined> {
@@ -299,7 +300,7 @@ describeBrowser('rooms sidebar and read position', () => {
     const page = await context.newPage();
     await openRoom(page, server.baseUrl, here);
     expect(await roomsNav(page).count()).toBe(0);
-    const open = page.getByRole('button', { name: 'Rooms, 1 unread' });
+    const open = page.getByRole('button', { name: /^Rooms\s*, 1 unread$/ });
     await open.waitFor();
     expect(await open.getAttribute('aria-expanded')).toBe('false');
     expect(await hasHorizontalScroll(page)).toBe(false);

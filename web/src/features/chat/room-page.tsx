@@ -144,15 +144,17 @@ export function RoomPage() {
       className="button button--quiet rooms-button"
       aria-haspopup="dialog"
       aria-expanded={drawerOpen}
-      aria-label={otherUnread > 0 ? `Rooms, ${countLabel(otherUnread)} unread` : 'Rooms'}
       onClick={() => setDrawerOpen(true)}
     >
       <span aria-hidden="true" className="rooms-button__icon">
         ☰
       </span>
+      <span className="visually-hidden">Rooms</span>
       {otherUnread > 0 ? (
-        <span className="badge" aria-hidden="true">
+        <span className="badge">
+          <span className="visually-hidden">, </span>
           {countLabel(otherUnread)}
+          <span className="visually-hidden"> unread</span>
         </span>
       ) : null}
     </button>
