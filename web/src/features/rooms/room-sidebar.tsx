@@ -106,7 +106,10 @@ function RoomLink({ room, current, onNavigate }: { room: MyRoom; current: boolea
       data-room={room.name}
       onClick={onNavigate}
     >
-      <span className="my-room__name">#{room.name}</span>
+      {/* A long name is cut short with an ellipsis: the title shows it whole on hover. */}
+      <span className="my-room__name" title={`#${room.name}`}>
+        #{room.name}
+      </span>
       {mentions > 0 ? (
         // The name reads "#general, 1 mention, 2 unread": built from what is shown (not an
         // aria-label), so the visible text stays part of it (WCAG 2.5.3).
