@@ -370,6 +370,9 @@ describeBrowser('rooms sidebar and read position', () => {
     await expect.poll(() => dialog.count(), POLL).toBe(0);
     await expect.poll(() => messageTexts(page), POLL).toEqual(['a', 'b']);
     await roomLink(nav, elsewhere).waitFor();
+    // A second tab has the room open when it is left in the first.
+    const other = await context.newPage();
+    await openRoom(other, server.baseUrl, elsewhere);
 
     await nav.getByRole('button', { name: `Leave #${elsewhere}` }).click();
     const confirm = page.getByRole('dialog', { name: `Leave #${elsewhere}?` });
@@ -380,6 +383,16 @@ describeBrowser('rooms sidebar and read position', () => {
     expect((await api.rooms.mine.query()).rooms.map((row) => row.name)).not.toContain(elsewhere);
     const members = await api.rooms.members.query({ room: elsewhere });
     expect(members.users.map((member) => member.username)).not.toContain(user.username);
+
+    // The other tab says so, and does not join again by itself; it does when asked.
+    await other.getByRole('heading', { name: `You left #${elsewhere}` }).waitFor();
+    expect((await api.rooms.mine.query()).rooms.map((row) => row.name)).not.toContain(elsewhere);
+    await other.getByRole('button', { name: `Join #${elsewhere} again` }).click();
+    await expect.poll(() => other.getByRole('status').textContent(), POLL).toBe('Live');
+    await expect.poll(() => messageTexts(other), POLL).toEqual(['a', 'b']);
+    await expect
+      .poll(async () => (await api.rooms.mine.query()).rooms.map((row) => row.name), POLL)
+      .toContain(elsewhere);
     expect(consoleWatch.errors).toEqual([]);
     await context.close();
   });

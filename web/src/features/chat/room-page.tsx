@@ -71,6 +71,17 @@ export function RoomPage() {
   const wasListed = useRef<string | null>(null);
   if (listed) wasListed.current = room;
   const leftElsewhere = membership.isSuccess && wasListed.current === room && myRooms.rooms !== null && !listed;
+  // Rooms left since (here or elsewhere) must be joined again when opened: forget that they were.
+  useEffect(() => {
+    if (!myRooms.rooms) return;
+    const names = new Set(myRooms.rooms.map((row) => row.name));
+    queryClient.removeQueries({
+      predicate: ({ queryKey: [kind, name] }) =>
+        kind === 'membership' && typeof name === 'string' && name !== room && !names.has(name),
+    });
+  }, [myRooms.rooms, room, queryClient]);
+  // Widened past the drawer's breakpoint: the list is in the sidebar now.
+  if (!narrow && drawerOpen) setDrawerOpen(false);
 
   // The open room's unread messages count while the tab is in the background: that is when the
   // title is what the user sees.
