@@ -1,7 +1,9 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef } from 'react';
 import { describeApiError } from '../../lib/errors.ts';
 import { useTRPCClient } from '../../lib/trpc.ts';
 import { tabIsRead } from '../../lib/use-tab-read.ts';
+import { isSignedOut } from '../auth/session.ts';
 
 /** Sightings are gathered this long before one rooms.markRead goes out: never a request per message. */
 export const MARK_READ_DELAY_MS = 1_000;
@@ -18,6 +20,7 @@ export function useReadMarker(
   onMarked: (room: string, lastReadSeq: number) => void,
 ): { seen: (seq: number) => void } {
   const client = useTRPCClient();
+  const queryClient = useQueryClient();
   /** The highest seq sent (or known to the server already). */
   const sent = useRef(readSeqAtOpen ?? 0);
   const wanted = useRef(0);
@@ -34,7 +37,8 @@ export function useReadMarker(
     timer.current = undefined;
     const seq = wanted.current;
     const before = sent.current;
-    if (seq <= before) return;
+    // Signing out closes the room too: too late to send anything.
+    if (seq <= before || isSignedOut(queryClient)) return;
     sent.current = seq;
     client.rooms.markRead.mutate({ room, seq }).then(
       (answer) => onMarkedRef.current(room, answer.lastReadSeq),
@@ -43,7 +47,7 @@ export function useReadMarker(
         if (describeApiError(error).code === null && sent.current === seq) sent.current = before;
       },
     );
-  }, [client, room]);
+  }, [client, queryClient, room]);
 
   const seen = useCallback(
     (seq: number) => {
