@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { MAX_BATCH_SIZE } from '../shared/rules.ts';
+import { MAX_BATCH_SIZE, ROOM_NAME_PATTERN } from '../shared/rules.ts';
 import { type EventBus, InProcessEventBus } from './bus/event-bus.ts';
 import { RedisEventBus } from './bus/redis-event-bus.ts';
 import type { RoomFeed } from './bus/room-sequencer.ts';
@@ -75,10 +75,15 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
   };
 }
 
-/** The database as the Redis bus reads it to fill gaps; rooms are never deleted, so their rows are cached. */
+/**
+ * The database as the Redis bus reads it to fill gaps; rooms are never deleted, so their rows are
+ * cached. Channels that are not rooms (a user's notices, userChannel) have no changes: they cost
+ * no query.
+ */
 function roomFeed(store: Store): RoomFeed {
   const rows = new Map<string, RoomRow>();
   const find = async (name: string) => {
+    if (!ROOM_NAME_PATTERN.test(name)) return undefined;
     let row = rows.get(name);
     if (!row) {
       row = await store.rooms.find(name);
@@ -91,7 +96,7 @@ function roomFeed(store: Store): RoomFeed {
       const row = await find(name);
       return row ? store.rooms.lastChange(row.id) : 0;
     },
-    heads: (names) => store.rooms.lastChanges(names),
+    heads: (names) => store.rooms.lastChanges(names.filter((name) => ROOM_NAME_PATTERN.test(name))),
     after: async (name, after, limit) => {
       const row = await find(name);
       return row ? store.messages.changes(row, after, limit) : { changes: [], hasMore: false };

@@ -245,6 +245,33 @@ describePostgres('several instances on PostgreSQL and Redis', () => {
       expect(bobOnB.closed).toEqual({ code: 4401, reason: 'session ended' });
     });
 
+    it("carries a user's notices: markRead and leave on A update me.events on B and end B's rooms.events", async () => {
+      const room = uniqueName('mine');
+      const alice = await member(room);
+      const bob = await member(room);
+      const bobOnB = connect(b, bob.token);
+      const lists: Array<Array<{ name: string; unreadCount: number }>> = [];
+      const subscription = bobOnB.client.me.events.subscribe(undefined, {
+        onData: ({ data }) => lists.push(data.rooms),
+      });
+      clients.push({ close: () => subscription.unsubscribe() });
+      const roomOnB = follow(bobOnB, room);
+      const unread = () => lists.at(-1)?.find((each) => each.name === room)?.unreadCount;
+      await vi.waitFor(() => expect(unread()).toBe(0), { timeout: 10_000 });
+      await roomOnB.until((f) => f.presence.length > 0);
+
+      await trpcClient(a.baseUrl, alice.token).messages.post.mutate({ room, text: 'for bob' });
+      await vi.waitFor(() => expect(unread()).toBe(1), { timeout: 10_000 });
+      // Bob reads on his other device, connected to A: the notice crosses Redis to B.
+      await trpcClient(a.baseUrl, bob.token).rooms.markRead.mutate({ room, seq: 1 });
+      await vi.waitFor(() => expect(unread()).toBe(0), { timeout: 10_000 });
+
+      await trpcClient(a.baseUrl, bob.token).rooms.leave.mutate({ room });
+      await roomOnB.until((f) => f.errors.length === 1);
+      expect((roomOnB.errors[0] as { data?: { code?: string } }).data?.code).toBe('FORBIDDEN');
+      await vi.waitFor(() => expect(lists.at(-1)).toEqual([]), { timeout: 10_000 });
+    });
+
     it('delivers a message whose PUBLISH never happened, within seconds, by the head check', async () => {
       const room = uniqueName('quiet');
       const alice = await member(room);

@@ -18,7 +18,7 @@ interface TableSpec {
 
 /**
  * Every table, parents first so foreign keys hold at every insert: rooms after users (created_by),
- * reactions after messages and users. messages.reply_to is a seq in the same room, not a foreign key,
+ * reactions and message_mentions after messages and users. messages.reply_to is a seq in the same room, not a foreign key,
  * so replies need no order among messages. message_changes comes with rooms.last_change and
  * messages.created_change: together they are the change log live event ids (`c<change>`) point into.
  */
@@ -30,6 +30,7 @@ export const TABLES = [
   { key: 'messages', name: 'messages', keys: ['id'], idCounter: true },
   { key: 'reactions', name: 'reactions', keys: ['id'], idCounter: true },
   { key: 'messageChanges', name: 'message_changes', keys: ['roomId', 'change'], idCounter: false },
+  { key: 'messageMentions', name: 'message_mentions', keys: ['messageId', 'userId'], idCounter: false },
 ] as const satisfies readonly TableSpec[];
 
 export type Table = (typeof TABLES)[number];

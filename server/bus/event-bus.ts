@@ -9,10 +9,30 @@ export type ChangeEvent =
   | { type: 'message'; message: MessageDto; change: number }
   | { type: 'update'; message: MessageDto; change: number };
 
-export type RoomEvent = ChangeEvent | { type: 'presence'; online: string[] } | { type: 'typing'; usernames: string[] };
+/**
+ * Notices that never reach a client as they are (issue 13):
+ * - `left`, on a room's channel: that user left the room; their rooms.events streams of it end,
+ *   on every instance, which drops them from presence.
+ * - `mine`, on a user's channel (userChannel): that user's read marker or membership of `room`
+ *   changed (markRead, join, leave, from any tab or instance); their me.events streams re-read it.
+ */
+export type NoticeEvent = { type: 'left'; userId: number } | { type: 'mine'; room: string; roomId: number };
+
+export type RoomEvent =
+  | ChangeEvent
+  | { type: 'presence'; online: string[] }
+  | { type: 'typing'; usernames: string[] }
+  | NoticeEvent;
 
 export const isChangeEvent = (event: RoomEvent): event is ChangeEvent =>
   event.type === 'message' || event.type === 'update';
+
+/**
+ * The channel of one user's notices. Room names are `[a-z0-9_-]`, so no room can be called this;
+ * it goes through the same bus (and, in shared mode, the same Redis channel namespace) as rooms,
+ * whose sequencer passes non-change events through as they come.
+ */
+export const userChannel = (userId: number) => `user:${userId}`;
 
 export type RoomEventListener = (event: RoomEvent) => void;
 

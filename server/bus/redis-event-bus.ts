@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
-import { type EventBus, isChangeEvent, type RoomEvent, type RoomEventListener } from './event-bus.ts';
+import type { EventBus, RoomEvent, RoomEventListener } from './event-bus.ts';
 import { type RoomFeed, RoomSequencer } from './room-sequencer.ts';
 
 export interface RedisEventBusOptions {
@@ -246,7 +246,8 @@ export class RedisEventBus implements EventBus {
     }
     if (envelope.o === this.id) return;
     const room = channel.slice(this.options.prefix.length + 'room:'.length);
-    const handler = isChangeEvent(envelope.e) ? undefined : this.stateHandlers[envelope.e.type];
+    const { type } = envelope.e;
+    const handler = type === 'presence' || type === 'typing' ? this.stateHandlers[type] : undefined;
     if (handler) handler(room);
     else this.sequencer.receive(room, envelope.e);
   }

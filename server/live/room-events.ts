@@ -113,12 +113,23 @@ export async function* streamRoomEvents(
   // hands the subscriber back (on a gap).
   const live: { direct: DirectSubscriber | null; last: DirectSubscriber | null } = { direct: null, last: null };
   let leaveDirect = () => {};
+  /** Set when this user left the room (rooms.leave, on any instance): the stream ends with FORBIDDEN. */
+  let left = false;
   const unsubscribe = ctx.bus.subscribe(room.name, (event) => {
+    if (event.type === 'left') {
+      if (event.userId !== ctx.user.id || left) return;
+      // At once, not when the queue gets to it: the broadcaster must not send them another change.
+      left = true;
+      leaveDirect();
+      queue.push(event);
+      return;
+    }
+    if (event.type === 'mine') return;
     if (live.direct === null || !isChangeEvent(event)) queue.push(event);
   });
   signal.addEventListener('abort', () => leaveDirect(), { once: true });
   const release = ctx.presence.connect(room.name, ctx.user.username);
-  const stopped = () => signal.aborted || connection?.ended === true || queue.overflowed;
+  const stopped = () => signal.aborted || connection?.ended === true || queue.overflowed || left;
   const endSubscription = ctx.metrics.subscriptionStarted();
   /**
    * Hands live changes to the broadcaster once nothing is pending for this subscriber, so the
@@ -197,7 +208,7 @@ export async function* streamRoomEvents(
 
     // Presence and typing are state, not history: send the current state, then only changes.
     const sentState = { presence: '', typing: '[]' };
-    const changed = (event: Exclude<RoomEvent, ChangeEvent>) => {
+    const changed = (event: Extract<RoomEvent, { type: 'presence' | 'typing' }>) => {
       const key = event.type === 'presence' ? 'presence' : 'typing';
       const value = JSON.stringify(event.type === 'presence' ? event.online : event.usernames);
       if (sentState[key] === value) return false;
@@ -214,12 +225,14 @@ export async function* streamRoomEvents(
     }
 
     for await (const event of queue) {
+      if (left) break;
       if (connection?.ended) return;
       if (connection?.tooSlow()) {
         ctx.metrics.slowConsumerDropped();
         return;
       }
       if (live.last !== null) lastChange = Math.max(lastChange, live.last.lastChange);
+      if (event.type === 'left' || event.type === 'mine') continue;
       if (!isChangeEvent(event)) {
         if (changed(event)) yield trackState(lastChange, event);
         continue;
@@ -227,6 +240,7 @@ export async function* streamRoomEvents(
       const { change } = event;
       if (change <= lastChange) continue;
       if (change > lastChange + 1) yield* catchUp(change - 1);
+      if (left) break;
       if (stopped()) return;
       if (change <= lastChange) continue;
       // The bus's own event, shared by every subscriber: the WebSocket encoder serializes it once.
@@ -234,6 +248,11 @@ export async function* streamRoomEvents(
       ctx.metrics.deliveries(1, 'stream');
       lastChange = change;
       goDirect(lastChange);
+    }
+    if (left) {
+      // An error rather than a silent end, on both transports: a client sees why the room's
+      // stream stopped, and tRPC's clients do not resubscribe after a server error.
+      throw new TRPCError({ code: 'FORBIDDEN', message: `You left room "${room.name}"; join it again to follow it` });
     }
     if (queue.overflowed) {
       throw new TRPCError({

@@ -1,5 +1,6 @@
 import { router } from '../trpc.ts';
 import { authRouter } from './auth.ts';
+import { meRouter } from './me.ts';
 import { messagesRouter } from './messages.ts';
 import { roomsRouter } from './rooms.ts';
 import { statsRouter } from './stats.ts';
@@ -9,6 +10,7 @@ export const appRouter = router({
   rooms: roomsRouter,
   messages: messagesRouter,
   stats: statsRouter,
+  me: meRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { userChannel } from '../bus/event-bus.ts';
+import type { Context } from '../context.ts';
 import { claimSubscriptionSlot, streamRoomEvents } from '../live/room-events.ts';
 import { readSubscriptionTag } from '../live/trpc-wire.ts';
 import {
@@ -12,10 +14,20 @@ import {
   seqSchema,
 } from '../schemas.ts';
 import { RoomLimitError } from '../store/errors.ts';
+import type { RoomRow } from '../store/store.ts';
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
 
 const roomInput = z.object({ room: roomNameSchema });
+
+/**
+ * Tells the user's me.events streams, on every tab and instance, that their marker or membership
+ * of `room` changed, after the change committed; each re-reads that room. A post needs no notice:
+ * its room event reaches them already.
+ */
+function notifyMine(ctx: Context, userId: number, room: RoomRow): void {
+  ctx.bus.publish(userChannel(userId), { type: 'mine', room: room.name, roomId: room.id });
+}
 
 export const roomsRouter = router({
   list: authedProcedure
@@ -72,6 +84,8 @@ export const roomsRouter = router({
         });
       }
       const { room, created } = joined;
+      // Also when already a member: one notice per join is cheap, and an unchanged list is not sent.
+      notifyMine(ctx, ctx.user.id, room);
       const summary = await ctx.store.rooms.summary(room.id);
       if (!summary) throw new Error(`room ${room.name} has no summary right after joining`);
       return { room: summary, created };
@@ -112,6 +126,7 @@ export const roomsRouter = router({
       if (lastReadSeq === undefined) {
         throw new TRPCError({ code: 'FORBIDDEN', message: `Join room "${room.name}" before marking it read` });
       }
+      notifyMine(ctx, ctx.user.id, room);
       return { lastReadSeq };
     }),
 
@@ -131,7 +146,14 @@ export const roomsRouter = router({
     .output(z.object({ left: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       const room = await requireRoom(ctx, input.room);
-      return { left: await ctx.store.rooms.leave(room.id, ctx.user.id) };
+      const left = await ctx.store.rooms.leave(room.id, ctx.user.id);
+      if (left) {
+        // Ends this user's rooms.events streams of the room on every connection and instance
+        // (FORBIDDEN, see room-events.ts), which drops them from presence.
+        ctx.bus.publish(room.name, { type: 'left', userId: ctx.user.id });
+        notifyMine(ctx, ctx.user.id, room);
+      }
+      return { left };
     }),
 
   members: authedProcedure
