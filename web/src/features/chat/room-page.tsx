@@ -184,6 +184,7 @@ function RoomView({ room, me }: { room: string; me: string }) {
           <TypingIndicator me={me} usernames={live.typing} />
           <Composer
             room={room}
+            me={me}
             onSend={send}
             onTyping={() => typingMutation.mutate({ room })}
             editing={editing}
