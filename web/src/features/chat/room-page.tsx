@@ -7,6 +7,7 @@ import { describeApiError } from '../../lib/errors.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useSession } from '../auth/session.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';
+import { SearchLauncher } from '../search/search-launcher.tsx';
 import { Composer, type ComposerEdit } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { MembersPanel } from './members-panel.tsx';
@@ -140,6 +141,7 @@ function RoomView({ room, me }: { room: string; me: string }) {
           </h1>
           <ConnectionStatus liveError={live.liveError} onRestart={live.restartLive} />
           <nav className="room-header__actions" aria-label="Room and account">
+            <SearchLauncher room={room} />
             <Link to="/" className="button button--quiet">
               Switch room
             </Link>

@@ -1,0 +1,55 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+
+const loadDialog = () => import('./search-dialog.tsx');
+const SearchDialog = lazy(loadDialog);
+
+/** Whether a key typed there is text: `/` opens search only outside such places. */
+function isTypingTarget(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+}
+
+/**
+ * The Search button, and its shortcuts: Ctrl+K (⌘K on a Mac) anywhere, `/` outside a text field.
+ * The dialog itself is code-split: it is loaded on the first search (or when the button is hovered
+ * or focused, so it is usually there by the time it opens).
+ */
+export function SearchLauncher({ room }: { room: string | null }) {
+  const [open, setOpen] = useState(false);
+
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || event.isComposing) return;
+      const ctrlK =
+        (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k';
+      const slash =
+        event.key === '/' && !event.ctrlKey && !event.metaKey && !event.altKey && !isTypingTarget(event.target);
+      // Another modal dialog (a delete confirmation) keeps the keyboard.
+      if (!(ctrlK || slash) || document.querySelector('dialog[open]:not(.search-dialog)')) return;
+      event.preventDefault();
+      setOpen(true);
+    };
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, []);
+
+  return (
+    <>
+      <button
+        type="button"
+        className="button button--quiet"
+        aria-keyshortcuts="Control+K /"
+        onClick={() => setOpen(true)}
+        onPointerEnter={() => void loadDialog()}
+        onFocus={() => void loadDialog()}
+      >
+        Search
+      </button>
+      {open ? (
+        <Suspense fallback={null}>
+          <SearchDialog room={room} onClose={() => setOpen(false)} />
+        </Suspense>
+      ) : null}
+    </>
+  );
+}
