@@ -7,7 +7,8 @@ import { describeApiError } from '../../lib/errors.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useSession } from '../auth/session.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';
-import { SearchLauncher } from '../search/search-launcher.tsx';
+import { useMentionNotifier } from '../mentions/mention-alerts.ts';
+import { HeaderTools } from '../search/header-tools.tsx';
 import { Composer, type ComposerEdit } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { MembersPanel } from './members-panel.tsx';
@@ -76,8 +77,12 @@ function RoomView({ room, me }: { room: string; me: string }) {
   const trpc = useTRPC();
   const typingMutation = useMutation(trpc.rooms.typing.mutationOptions({ onError: () => {} }));
   // Arrivals and deletions move the counts; the callbacks run after render, when `stats` below exists.
+  const notifyMentions = useMentionNotifier(room, me);
   const live = useRoomLive(room, {
-    onNewMessages: (messages) => stats.countArrivals(messages),
+    onNewMessages: (messages) => {
+      stats.countArrivals(messages);
+      notifyMentions(messages);
+    },
     onDeleted: (messages) => stats.countDeletions(messages),
   });
   const stats = useRoomStats(room, live.online);
@@ -140,8 +145,8 @@ function RoomView({ room, me }: { room: string; me: string }) {
             #{room}
           </h1>
           <ConnectionStatus liveError={live.liveError} onRestart={live.restartLive} />
+          <HeaderTools room={room} />
           <nav className="room-header__actions" aria-label="Room and account">
-            <SearchLauncher room={room} />
             <Link to="/" className="button button--quiet">
               Switch room
             </Link>

@@ -37,13 +37,19 @@ export function SearchLauncher({ room }: { room: string | null }) {
     <>
       <button
         type="button"
-        className="button button--quiet"
+        className="button button--quiet tool-button"
         aria-keyshortcuts="Control+K /"
         onClick={() => setOpen(true)}
         onPointerEnter={() => void loadDialog()}
         onFocus={() => void loadDialog()}
       >
-        Search
+        <svg className="tool-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+          <path
+            d="M10.5 3a7.5 7.5 0 0 1 5.96 12.05l4.25 4.24-1.42 1.42-4.24-4.25A7.5 7.5 0 1 1 10.5 3Zm0 2a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11Z"
+            fill="currentColor"
+          />
+        </svg>
+        <span className="tool-button__label">Search</span>
       </button>
       {open ? (
         <Suspense fallback={null}>
