@@ -40,6 +40,12 @@ interface MessageItemProps {
   message: Message;
   me: string;
   own: boolean;
+  /**
+   * It follows a message by the same author within a few minutes (see message-groups.ts): the
+   * header is not repeated. Author and time stay in the page for screen readers; the time shows
+   * on hover and focus.
+   */
+  continued: boolean;
   /** The message it replies to is held and deleted since the quote was made. */
   quoteDeleted: boolean;
   pickerOpen: boolean;
@@ -95,6 +101,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 
   const classes = ['message'];
   if (own) classes.push('message--own');
+  if (props.continued) classes.push('message--continued');
   if (deleted) classes.push('message--deleted');
   if (props.actionsShown) classes.push('message--actions-shown');
   if (props.highlighted) classes.push('message--highlighted');
@@ -132,7 +139,9 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
       }}
     >
       <div className="message__meta">
-        <span className="message__author">{message.author}</span>
+        <span className={props.continued ? 'message__author visually-hidden' : 'message__author'}>
+          {message.author}
+        </span>
         {own ? <span className="visually-hidden"> (you)</span> : null}
         <Timestamp date={new Date(message.createdAt)} />
         {message.editedAt && !deleted ? (
