@@ -204,7 +204,7 @@ describeBrowser('room page', () => {
       'x3 ![pic](https://example.com/a.png) ![x](x" onerror="window.__pwned=5)',
       'x4 <img src=x onerror="window.__pwned=6"> <iframe src="javascript:window.__pwned=7"></iframe>',
       'x5\n<script>window.__pwned=8</script>\n\n<div onclick="window.__pwned=9">div</div>',
-      'x6 **<b onmouseover="window.__pwned=10">bold</b>** [ok](https://example.com/ "t\" onmouseover=\"window.__pwned=11")',
+      'x6 **<b onmouseover="window.__pwned=10">bold</b>** [ok](https://example.com/ "t\\" onmouseover=\\"window.__pwned=11")',
       'x7 [relative](/api/auth/sign-out) [vb](vbscript:msgbox(1)) [file](file:///etc/passwd)',
     ];
     for (const text of texts) await api.messages.post.mutate({ room, text });
