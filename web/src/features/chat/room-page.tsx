@@ -11,7 +11,7 @@ import { tabIsRead, useTabRead } from '../../lib/use-tab-read.ts';
 import { useSession } from '../auth/session.ts';
 import { useMentionCountAlerts, useMentionNotifier } from '../mentions/mention-alerts.ts';
 import { roomPath } from '../rooms/room-path.ts';
-import { RoomSidebar } from '../rooms/room-sidebar.tsx';
+import { countLabel, RoomSidebar } from '../rooms/room-sidebar.tsx';
 import { RoomsDrawer } from '../rooms/rooms-drawer.tsx';
 import { useMyRooms } from '../rooms/use-my-rooms.ts';
 import { HeaderTools } from '../search/header-tools.tsx';
@@ -144,22 +144,22 @@ export function RoomPage() {
       onNavigate={() => setDrawerOpen(false)}
     />
   );
+  const otherUnread = myRooms.unreadTotal(room);
   const roomsButton = narrow ? (
     <button
       type="button"
       className="button button--quiet rooms-button"
       aria-haspopup="dialog"
       aria-expanded={drawerOpen}
+      aria-label={otherUnread > 0 ? `Rooms, ${countLabel(otherUnread)} unread` : 'Rooms'}
       onClick={() => setDrawerOpen(true)}
     >
       <span aria-hidden="true" className="rooms-button__icon">
         ☰
       </span>
-      <span className="visually-hidden">Rooms</span>
-      {myRooms.unreadTotal(room) > 0 ? (
-        <span className="badge">
-          {myRooms.unreadTotal(room)}
-          <span className="visually-hidden"> unread</span>
+      {otherUnread > 0 ? (
+        <span className="badge" aria-hidden="true">
+          {countLabel(otherUnread)}
         </span>
       ) : null}
     </button>

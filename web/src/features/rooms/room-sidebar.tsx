@@ -11,7 +11,7 @@ const BrowseRoomsDialog = lazy(() =>
 );
 
 /** Counts stop at 1000 on the server (UNREAD_COUNT_CAP): shown as "999+". */
-function countLabel(count: number): string {
+export function countLabel(count: number): string {
   return count > 999 ? '999+' : String(count);
 }
 
@@ -95,6 +95,11 @@ export function RoomSidebar({ me, current, rooms, isError, onLeave, leaveError, 
 function RoomLink({ room, current, onNavigate }: { room: MyRoom; current: boolean; onNavigate?: () => void }) {
   const unread = current ? 0 : room.unreadCount;
   const mentions = current ? 0 : room.mentionCount;
+  // One name spelled out for screen readers ("#general, 1 mention, 2 unread"): the badges are
+  // flex items, and a name built from them would get stray spaces.
+  let label = `#${room.name}`;
+  if (mentions > 0) label += `, ${countLabel(mentions)} ${mentions === 1 ? 'mention' : 'mentions'}`;
+  if (unread > 0) label += `, ${countLabel(unread)} unread`;
   const classes = ['my-room'];
   if (current) classes.push('my-room--current');
   if (unread > 0) classes.push('my-room--unread');
@@ -103,21 +108,19 @@ function RoomLink({ room, current, onNavigate }: { room: MyRoom; current: boolea
       to={roomPath(room.name)}
       className={classes.join(' ')}
       aria-current={current ? 'page' : undefined}
+      aria-label={label}
       data-room={room.name}
       onClick={onNavigate}
     >
       <span className="my-room__name">#{room.name}</span>
       {mentions > 0 ? (
-        <span className="badge badge--mention" data-badge="mentions">
-          <span aria-hidden="true">@</span>
-          {countLabel(mentions)}
-          <span className="visually-hidden">{mentions === 1 ? ' mention' : ' mentions'}</span>
+        <span className="badge badge--mention" data-badge="mentions" aria-hidden="true">
+          @{countLabel(mentions)}
         </span>
       ) : null}
       {unread > 0 ? (
-        <span className="badge" data-badge="unread">
+        <span className="badge" data-badge="unread" aria-hidden="true">
           {countLabel(unread)}
-          <span className="visually-hidden"> unread</span>
         </span>
       ) : null}
     </Link>
