@@ -8,36 +8,39 @@ const NAME_CHAR = /[A-Za-z0-9_.-]/;
 const MENTION = /@([A-Za-z0-9_.-]+)/g;
 
 /**
- * The lower-cased names `text` may mention, in order of first appearance, each once. An `@` counts
- * only at the start or after a character that cannot be part of a username or e-mail local part, so
- * `bob@example.com` mentions nobody. Trailing "." and "-" may be sentence punctuation ("thanks
- * @bob."), so each shorter form is offered too; the server keeps the forms that name a member.
+ * Every `@name` form in `text` with where its `@` stands, in order. An `@` counts only at the start or
+ * after a character that cannot be part of a username or e-mail local part, so `bob@example.com`
+ * mentions nobody. Trailing "." and "-" may be sentence punctuation ("thanks @bob."), so each shorter
+ * form is offered too; the server keeps the forms that name a member.
  */
-export function mentionCandidates(text: string): string[] {
-  const found: string[] = [];
-  const seen = new Set<string>();
+function* mentionForms(text: string): Generator<{ name: string; at: number }> {
   for (const match of text.matchAll(MENTION)) {
     const before = match.index === 0 ? '' : text[match.index - 1];
     if (before !== '' && (NAME_CHAR.test(before ?? '') || before === '@')) continue;
     let name = (match[1] ?? '').toLowerCase();
     for (;;) {
-      if (name.length >= 3 && name.length <= 32 && !seen.has(name)) {
-        seen.add(name);
-        found.push(name);
-      }
+      if (name.length >= 3 && name.length <= 32) yield { name, at: match.index };
       if (!/[.-]$/.test(name)) break;
       name = name.slice(0, -1);
     }
   }
-  return found;
 }
 
-/** Orders canonical usernames by where `text` first mentions them (case-insensitive). */
+/** The lower-cased names `text` may mention (see mentionForms), in order of first appearance, each once. */
+export function mentionCandidates(text: string): string[] {
+  const found = new Set<string>();
+  for (const form of mentionForms(text)) found.add(form.name);
+  return [...found];
+}
+
+/**
+ * Orders canonical usernames by where `text` first mentions them, by the rules mentionCandidates
+ * finds them with: an `@bob` inside an e-mail address or inside `@bob.smith` is not a mention of bob.
+ * Ties (never for names the text mentions) go by byte order, the same in every locale.
+ */
 export function orderMentions(text: string, usernames: readonly string[]): string[] {
-  const lower = text.toLowerCase();
-  const position = (name: string) => {
-    const at = lower.indexOf(`@${name.toLowerCase()}`);
-    return at === -1 ? Number.MAX_SAFE_INTEGER : at;
-  };
-  return [...usernames].sort((a, b) => position(a) - position(b) || a.localeCompare(b));
+  const first = new Map<string, number>();
+  for (const form of mentionForms(text)) if (!first.has(form.name)) first.set(form.name, form.at);
+  const position = (name: string) => first.get(name.toLowerCase()) ?? Number.MAX_SAFE_INTEGER;
+  return [...usernames].sort((a, b) => position(a) - position(b) || (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -17,7 +17,9 @@ import {
   type RoomRow,
   type SessionUser,
   type Store,
+  UNREAD_COUNT_CAP,
 } from '../server/store/store.ts';
+import { mentionCandidates } from '../shared/mentions.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { ALL, type Backend, describeEachBackend, rows, storeTest as test } from './support/stores.ts';
 
@@ -76,14 +78,19 @@ function expectKeyOrder(value: MessageDto | InsertResult | ChangeResult | undefi
 /**
  * A database as the release before decision 019 left it (migrations up to the one before the change
  * counter's), with two users, two rooms and three posts written by that schema's rules; migrate()
- * applies the rest and opens a Store on it.
+ * applies the rest and opens a Store on it. `firstMissing` moves the cut: the same data as a later
+ * release left it (its migrations up to the one before that tag's, e.g. decision 020's read markers).
  */
-async function databaseBefore019(backend: Backend): Promise<{ migrate(): Promise<Store>; drop(): Promise<void> }> {
+async function databaseBefore019(
+  backend: Backend,
+  firstMissing = '_message_changes',
+): Promise<{ migrate(): Promise<Store>; drop(): Promise<void> }> {
   const shipped = defaultMigrationsDir(backend);
   const journal = JSON.parse(readFileSync(join(shipped, 'meta/_journal.json'), 'utf8')) as {
     entries: { tag: string }[];
   };
-  const cut = journal.entries.findIndex((entry) => entry.tag.endsWith('_message_changes'));
+  const cut = journal.entries.findIndex((entry) => entry.tag.endsWith(firstMissing));
+  if (cut === -1) throw new Error(`no migration ${firstMissing} in ${shipped}`);
   const dir = mkdtempSync(join(tmpdir(), 'atlas-before-019-'));
   mkdirSync(join(dir, 'meta'));
   writeFileSync(
@@ -946,5 +953,452 @@ describeEachBackend('Store contract', () => {
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.rooms.find('general')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.ping()).rejects.toThrow('The database is unavailable');
+  });
+});
+
+/** A post with its `@name` candidates, as the messages router hands it to the store. */
+function postMentioning(room: RoomRow, author: SessionUser, text: string, now = at(1000)): NewMessage {
+  return { ...post(room, author, text, null, now), mentions: mentionCandidates(text) };
+}
+
+/** The seqs of a page and its flags, for the `around` tests. */
+async function aroundPage(store: Store, room: RoomRow, around: number, limit: number) {
+  const page = await store.messages.list(room, { around, limit });
+  return {
+    seqs: page.messages.map((each) => each.seq),
+    hasMore: page.hasMore,
+    hasMoreBefore: page.hasMoreBefore,
+    hasMoreAfter: page.hasMoreAfter,
+  };
+}
+
+describeEachBackend('Store contract: my rooms, read markers and mentions (issue 13)', () => {
+  test('my rooms: unread counts posts by others after the marker, never own posts or deleted ones', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    await store.rooms.join(bob.id, 'general', at(1));
+    await room(store, bob, 'quiet', at(2));
+    const random = await room(store, bob, 'random', at(3));
+    await store.rooms.join(alice.id, 'random', at(4));
+    expect(await store.rooms.mine(bob.id)).toEqual([
+      { name: 'general', unreadCount: 0, mentionCount: 0, lastReadSeq: 0, lastSeq: 0, lastMessageAt: null },
+      { name: 'quiet', unreadCount: 0, mentionCount: 0, lastReadSeq: 0, lastSeq: 0, lastMessageAt: null },
+      { name: 'random', unreadCount: 0, mentionCount: 0, lastReadSeq: 0, lastSeq: 0, lastMessageAt: null },
+    ]);
+
+    await store.messages.insertBatch([
+      post(general, alice, 'one', null, at(100)),
+      post(general, alice, 'two', null, at(101)),
+      post(general, alice, 'three', null, at(102)),
+    ]);
+    await store.messages.insertOne(post(random, alice, 'elsewhere', null, at(50)));
+    // Most recent activity first, rooms without messages last (by name).
+    const bobs = await store.rooms.mine(bob.id);
+    expect(bobs).toEqual([
+      {
+        name: 'general',
+        unreadCount: 3,
+        mentionCount: 0,
+        lastReadSeq: 0,
+        lastSeq: 3,
+        lastMessageAt: at(102).toISOString(),
+      },
+      {
+        name: 'random',
+        unreadCount: 1,
+        mentionCount: 0,
+        lastReadSeq: 0,
+        lastSeq: 1,
+        lastMessageAt: at(50).toISOString(),
+      },
+      { name: 'quiet', unreadCount: 0, mentionCount: 0, lastReadSeq: 0, lastSeq: 0, lastMessageAt: null },
+    ]);
+    // Keys in MyRoom's order on both backends: the JSON is the same.
+    for (const each of bobs) {
+      expect(Object.keys(each)).toEqual([
+        'name',
+        'unreadCount',
+        'mentionCount',
+        'lastReadSeq',
+        'lastSeq',
+        'lastMessageAt',
+      ]);
+    }
+    // Own posts are never unread.
+    expect((await store.rooms.myRoom(general.id, alice.id))?.unreadCount).toBe(0);
+    await store.messages.insertOne(post(general, bob, 'four', null, at(103)));
+    expect(await store.rooms.myRoom(general.id, alice.id)).toMatchObject({ unreadCount: 1, lastSeq: 4 });
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ unreadCount: 3, lastSeq: 4 });
+    // A deleted message is no longer unread; the head stays.
+    await store.messages.delete(general, 2, at(200));
+    expect(await store.rooms.myRoom(general.id, bob.id)).toEqual({
+      name: 'general',
+      unreadCount: 2,
+      mentionCount: 0,
+      lastReadSeq: 0,
+      lastSeq: 4,
+      lastMessageAt: at(103).toISOString(),
+    });
+    // Read up to 1: seqs 3 (alice) remains; 2 is deleted, 4 is bob's own.
+    expect(await store.rooms.markRead(general.id, bob.id, 1)).toBe(1);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ unreadCount: 1, lastReadSeq: 1 });
+    // A member who joins later starts at the head: nothing unread.
+    const carol = await user(store, 'carol');
+    await store.rooms.join(carol.id, 'general', at(300));
+    expect(await store.rooms.mine(carol.id)).toEqual([
+      {
+        name: 'general',
+        unreadCount: 0,
+        mentionCount: 0,
+        lastReadSeq: 4,
+        lastSeq: 4,
+        lastMessageAt: at(103).toISOString(),
+      },
+    ]);
+    await store.messages.insertOne(post(general, alice, 'five', null, at(400)));
+    expect(await store.rooms.myRoom(general.id, carol.id)).toMatchObject({ unreadCount: 1, lastReadSeq: 4 });
+    // Not a member, or no such room: undefined, and no rooms at all is an empty list.
+    expect(await store.rooms.myRoom(general.id, await user(store, 'dave').then((dave) => dave.id))).toBeUndefined();
+    expect(await store.rooms.myRoom(999, bob.id)).toBeUndefined();
+    expect(await store.rooms.mine(999)).toEqual([]);
+  });
+
+  test(`my rooms: counts stop at UNREAD_COUNT_CAP (${UNREAD_COUNT_CAP})`, async ({ store }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    await store.rooms.join(bob.id, 'general', at(1));
+    const batch = Array.from({ length: 250 }, (_, index) => postMentioning(general, alice, `@bob ${index}`));
+    for (let round = 0; round < 5; round += 1) await store.messages.insertBatch(batch);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({
+      unreadCount: UNREAD_COUNT_CAP,
+      mentionCount: UNREAD_COUNT_CAP,
+      lastSeq: 1250,
+    });
+    expect(await store.rooms.markRead(general.id, bob.id, 1000)).toBe(1000);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ unreadCount: 250, mentionCount: 250 });
+  }, 60_000);
+
+  test('read marker: moves forward only, clamped to the head; undefined for a non-member', async ({ store }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    await store.rooms.join(bob.id, 'general', at(1));
+    await store.messages.insertBatch(Array.from({ length: 5 }, (_, index) => post(general, alice, `m${index}`)));
+
+    expect(await store.rooms.markRead(general.id, bob.id, 3)).toBe(3);
+    expect(await store.rooms.markRead(general.id, bob.id, 2)).toBe(3);
+    expect(await store.rooms.markRead(general.id, bob.id, 0)).toBe(3);
+    expect(await store.rooms.markRead(general.id, bob.id, 3)).toBe(3);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ lastReadSeq: 3, unreadCount: 2 });
+    // Past the head: the head, and a later post is unread again.
+    expect(await store.rooms.markRead(general.id, bob.id, 1_000_000)).toBe(5);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ lastReadSeq: 5, unreadCount: 0 });
+    await store.messages.insertOne(post(general, alice, 'm5'));
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ lastReadSeq: 5, unreadCount: 1, lastSeq: 6 });
+    // Two marks racing end at the larger.
+    await Promise.all([
+      store.rooms.markRead(general.id, bob.id, 6),
+      store.rooms.markRead(general.id, bob.id, 5),
+      store.rooms.markRead(general.id, bob.id, 4),
+    ]);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ lastReadSeq: 6, unreadCount: 0 });
+    // The author's own marker moves the same way.
+    expect(await store.rooms.markRead(general.id, alice.id, 2)).toBe(2);
+
+    const carol = await user(store, 'carol');
+    expect(await store.rooms.markRead(general.id, carol.id, 3)).toBeUndefined();
+    expect(await store.rooms.markRead(999, bob.id, 3)).toBeUndefined();
+    expect(await store.rooms.myRoom(general.id, carol.id)).toBeUndefined();
+  });
+
+  test('leave and re-join: the room leaves my rooms and the members; a new membership starts at the head and recounts', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const general = await room(store, alice, 'general');
+    await store.rooms.join(bob.id, 'general', at(1));
+    await room(store, bob, 'random', at(2));
+    await store.messages.insertBatch([
+      post(general, bob, 'b1', null, at(10)),
+      post(general, bob, 'b2', null, at(11)),
+      post(general, bob, 'b3', null, at(12)),
+      post(general, alice, 'a1', null, at(13)),
+    ]);
+    await store.messages.delete(general, 2, at(20));
+    expect(await store.rooms.markRead(general.id, bob.id, 1)).toBe(1);
+
+    expect(await store.rooms.leave(general.id, bob.id)).toBe(true);
+    expect(await store.rooms.leave(general.id, bob.id)).toBe(false);
+    expect(await store.rooms.leave(999, bob.id)).toBe(false);
+    expect(await store.rooms.isMember(general.id, bob.id)).toBe(false);
+    expect((await store.rooms.mine(bob.id)).map((each) => each.name)).toEqual(['random']);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toBeUndefined();
+    expect(await rows(store.rooms.members(general.id, ALL))).toEqual([
+      { username: 'alice', joinedAt: at(0), messageCount: 1 },
+    ]);
+    expect(await store.rooms.summary(general.id)).toMatchObject({ memberCount: 1, messageCount: 3, lastSeq: 4 });
+    // Their messages stay, and still count for the room and for them.
+    expect((await store.messages.get(general, 1))?.author).toBe('bob');
+    expect(await store.stats.userCount(bob.id)).toBe(2);
+    expect(await store.rooms.markRead(general.id, bob.id, 4)).toBeUndefined();
+
+    await store.messages.insertOne(post(general, alice, 'a2', null, at(30)));
+    const rejoined = await store.rooms.join(bob.id, 'general', at(40));
+    expect(rejoined).toMatchObject({ created: false, room: { id: general.id } });
+    // The marker restarts at the head (nothing unread), not where it was (1).
+    expect(await store.rooms.myRoom(general.id, bob.id)).toEqual({
+      name: 'general',
+      unreadCount: 0,
+      mentionCount: 0,
+      lastReadSeq: 5,
+      lastSeq: 5,
+      lastMessageAt: at(30).toISOString(),
+    });
+    // The membership's count is recounted: bob's messages still there, the deleted one not.
+    expect(await rows(store.rooms.members(general.id, ALL))).toEqual([
+      { username: 'alice', joinedAt: at(0), messageCount: 2 },
+      { username: 'bob', joinedAt: at(40), messageCount: 2 },
+    ]);
+    expect(await rows(store.stats.memberCounts(general.id, ALL))).toEqual([
+      { username: 'alice', messageCount: 2 },
+      { username: 'bob', messageCount: 2 },
+    ]);
+    // And it goes on from there.
+    await store.messages.insertOne(post(general, bob, 'b4', null, at(50)));
+    expect(await rows(store.stats.memberCounts(general.id, ALL))).toContainEqual({ username: 'bob', messageCount: 3 });
+    // Joining again while a member changes nothing: not the marker, not the count.
+    await store.messages.insertOne(post(general, alice, 'a3', null, at(60)));
+    await store.rooms.join(bob.id, 'general', at(70));
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ lastReadSeq: 5, unreadCount: 1, lastSeq: 7 });
+    expect(await rows(store.stats.memberCounts(general.id, ALL))).toContainEqual({ username: 'bob', messageCount: 3 });
+  });
+
+  test('membersNamed: members only, names compared case-insensitively, canonical names in user id order', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'Alice');
+    const bob = await user(store, 'bob');
+    const carol = await user(store, 'CAROL');
+    const dave = await user(store, 'dave');
+    const general = await room(store, carol, 'general');
+    await store.rooms.join(alice.id, 'general', at(1));
+    await store.rooms.join(bob.id, 'general', at(2));
+    await room(store, dave, 'random');
+    expect(await store.rooms.membersNamed(general.id, ['carol', 'alice', 'dave', 'nobody', 'ALICE', 'Bob'])).toEqual([
+      { id: alice.id, username: 'Alice' },
+      { id: bob.id, username: 'bob' },
+      { id: carol.id, username: 'CAROL' },
+    ]);
+    expect(await store.rooms.membersNamed(general.id, [])).toEqual([]);
+    expect(await store.rooms.membersNamed(general.id, ['%', 'a_ice', '*'])).toEqual([]);
+    expect(await store.rooms.membersNamed(999, ['alice'])).toEqual([]);
+    await store.rooms.leave(general.id, bob.id);
+    expect(await store.rooms.membersNamed(general.id, ['bob'])).toEqual([]);
+  });
+
+  test('mentions: members named in the text, canonical, in order of first mention, each once; counted while unread', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'Bob');
+    const carol = await user(store, 'carol');
+    const dave = await user(store, 'dave');
+    const general = await room(store, alice, 'general');
+    for (const member of [bob, carol]) await store.rooms.join(member.id, 'general', at(1));
+    await room(store, dave, 'random');
+
+    const text = 'hi @carol and @BOB, @carol again; @dave @nobody x@bob.example, mail bob@example.com, @alice.';
+    const posted = await store.messages.insertOne(postMentioning(general, alice, text));
+    const expected = { ...message(1, 'alice', text), mentions: ['carol', 'Bob', 'alice'] };
+    expect(posted).toEqual({ kind: 'inserted', change: 1, message: expected });
+    expectKeyOrder(posted);
+    expect(await store.messages.get(general, 1)).toEqual(expected);
+    expect((await store.messages.list(general, { limit: 10 })).messages).toEqual([expected]);
+
+    // A batch: each post its own mentions; without candidates, none.
+    const batch = await store.messages.insertBatch([
+      postMentioning(general, carol, '@bob.'),
+      post(general, carol, '@bob but no candidates given'),
+      postMentioning(general, bob, '@Carol-'),
+      postMentioning(general, bob, 'nobody here'),
+    ]);
+    expect(batch.map((result) => (result.kind === 'inserted' ? result.message.mentions : result.kind))).toEqual([
+      ['Bob'],
+      [],
+      ['carol'],
+      [],
+    ]);
+    expect((await store.messages.list(general, { limit: 10 })).messages.map((each) => each.mentions)).toEqual([
+      ['carol', 'Bob', 'alice'],
+      ['Bob'],
+      [],
+      ['carol'],
+      [],
+    ]);
+    // A duplicate answers the stored message, with its mentions.
+    const retried = postMentioning(general, alice, 'again @bob');
+    await store.messages.insertOne({ ...retried, clientId: 'c1' });
+    expect(await store.messages.insertOne({ ...retried, clientId: 'c1' })).toMatchObject({
+      kind: 'duplicate',
+      message: { seq: 6, mentions: ['Bob'] },
+    });
+
+    // Mention counts: unread messages by others that mention the user.
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ unreadCount: 4, mentionCount: 3 });
+    expect(await store.rooms.myRoom(general.id, carol.id)).toMatchObject({ unreadCount: 4, mentionCount: 2 });
+    expect(await store.rooms.myRoom(general.id, alice.id)).toMatchObject({ unreadCount: 4, mentionCount: 0 });
+    expect(await store.rooms.markRead(general.id, bob.id, 2)).toBe(2);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ unreadCount: 2, mentionCount: 1 });
+  });
+
+  test('mentions: an edit recomputes them in its transaction, a delete clears them', async ({ store }) => {
+    const alice = await user(store, 'alice');
+    const bob = await user(store, 'bob');
+    const carol = await user(store, 'carol');
+    const general = await room(store, alice, 'general');
+    for (const member of [bob, carol]) await store.rooms.join(member.id, 'general', at(1));
+    await store.messages.insertOne(postMentioning(general, alice, '@bob look'));
+    const reply = {
+      ...postMentioning(general, bob, 'what? @alice'),
+      replyTo: { seq: 1, author: 'alice', text: '@bob look', deleted: false },
+    };
+    await store.messages.insertOne(reply);
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ mentionCount: 1 });
+
+    const text = '@carol look, not @bob, well @BOB too';
+    const edited = await store.messages.edit(general, 1, text, at(2000), mentionCandidates(text));
+    expect(edited).toMatchObject({
+      kind: 'changed',
+      message: { text, mentions: ['carol', 'bob'] },
+      changes: [
+        { change: 3, message: { seq: 1, mentions: ['carol', 'bob'] } },
+        // The reply's quote changed; its own mentions did not.
+        { change: 4, message: { seq: 2, mentions: ['alice'], replyTo: { text } } },
+      ],
+    });
+    expectKeyOrder(edited);
+    expect((await store.messages.get(general, 1))?.mentions).toEqual(['carol', 'bob']);
+    expect(await store.rooms.myRoom(general.id, carol.id)).toMatchObject({ mentionCount: 1 });
+
+    const plain = 'nobody now';
+    expect(await store.messages.edit(general, 1, plain, at(3000), mentionCandidates(plain))).toMatchObject({
+      message: { mentions: [] },
+    });
+    expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({ unreadCount: 1, mentionCount: 0 });
+    expect(await store.rooms.myRoom(general.id, carol.id)).toMatchObject({ unreadCount: 2, mentionCount: 0 });
+    // The same text again is no change: mentions stay as they are.
+    const again = '@carol again';
+    await store.messages.edit(general, 1, again, at(4000), mentionCandidates(again));
+    expect(await store.messages.edit(general, 1, again, at(5000), [])).toMatchObject({
+      kind: 'unchanged',
+      message: { mentions: ['carol'] },
+    });
+
+    const deleted = await store.messages.delete(general, 2, at(6000));
+    expect(deleted).toMatchObject({ kind: 'changed', message: { text: '', mentions: [] } });
+    expect((await store.messages.get(general, 2))?.mentions).toEqual([]);
+    expect(await store.rooms.myRoom(general.id, alice.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+    await store.messages.delete(general, 1, at(7000));
+    expect(await store.rooms.myRoom(general.id, carol.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+    expect((await store.messages.list(general, { limit: 10 })).messages.map((each) => each.mentions)).toEqual([[], []]);
+  });
+
+  test('around: a page centred on a seq at the start, middle and end of a room, with hasMoreBefore/After', async ({
+    store,
+  }) => {
+    const alice = await user(store, 'alice');
+    const general = await room(store, alice, 'general');
+    const other = await room(store, alice, 'other');
+    await store.messages.insertBatch(
+      Array.from({ length: 10 }, (_, index) => post(general, alice, `m${index + 1}`, null, at(index))),
+    );
+    await store.messages.insertOne(post(other, alice, 'elsewhere'));
+    const page = (seqs: number[], hasMoreBefore: boolean, hasMoreAfter: boolean) => ({
+      seqs,
+      hasMore: hasMoreBefore || hasMoreAfter,
+      hasMoreBefore,
+      hasMoreAfter,
+    });
+    // Middle: two older (half of limit - 1), the seq, the rest newer.
+    expect(await aroundPage(store, general, 5, 5)).toEqual(page([3, 4, 5, 6, 7], true, true));
+    expect(await aroundPage(store, general, 5, 4)).toEqual(page([4, 5, 6, 7], true, true));
+    expect(await aroundPage(store, general, 5, 1)).toEqual(page([5], true, true));
+    // Start: the newer side takes what the older one lacks; exactly one more after the page is "more".
+    expect(await aroundPage(store, general, 1, 5)).toEqual(page([1, 2, 3, 4, 5], false, true));
+    expect(await aroundPage(store, general, 2, 5)).toEqual(page([1, 2, 3, 4, 5], false, true));
+    expect(await aroundPage(store, general, 1, 9)).toEqual(page([1, 2, 3, 4, 5, 6, 7, 8, 9], false, true));
+    expect(await aroundPage(store, general, 0, 3)).toEqual(page([1, 2, 3], false, true));
+    // End: the older side takes what the newer one lacks.
+    expect(await aroundPage(store, general, 10, 5)).toEqual(page([6, 7, 8, 9, 10], true, false));
+    expect(await aroundPage(store, general, 9, 5)).toEqual(page([6, 7, 8, 9, 10], true, false));
+    expect(await aroundPage(store, general, 10, 9)).toEqual(page([2, 3, 4, 5, 6, 7, 8, 9, 10], true, false));
+    // Past the head: the newest page; one exactly a room long has nothing more on either side.
+    expect(await aroundPage(store, general, 20, 9)).toEqual(page([2, 3, 4, 5, 6, 7, 8, 9, 10], true, false));
+    expect(await aroundPage(store, general, 5, 10)).toEqual(page([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], false, false));
+    expect(await aroundPage(store, general, 5, 100)).toEqual(page([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], false, false));
+    // A deleted message is in the page, as a tombstone; full DTOs, like any page.
+    await store.messages.delete(general, 5, at(100));
+    const centred = await store.messages.list(general, { around: 5, limit: 3 });
+    expect(centred.messages).toEqual([
+      { ...message(4, 'alice', 'm4'), createdAt: at(3).toISOString() },
+      { ...message(5, 'alice', ''), createdAt: at(4).toISOString(), deletedAt: at(100).toISOString() },
+      { ...message(6, 'alice', 'm6'), createdAt: at(5).toISOString() },
+    ]);
+    expect(await aroundPage(store, other, 1, 5)).toEqual(page([1], false, false));
+    const empty = await room(store, alice, 'empty');
+    expect(await aroundPage(store, empty, 1, 5)).toEqual(page([], false, false));
+    // Without around, no flags.
+    expect(await store.messages.list(general, { limit: 3 })).not.toHaveProperty('hasMoreBefore');
+  });
+
+  test('migrated data: members from before decision 020 have read everything up to their room head', async ({
+    backend,
+  }) => {
+    const old = await databaseBefore019(backend, '_read_markers_mentions_search');
+    try {
+      const store = await old.migrate();
+      const alice = await store.users.findByUsername('alice');
+      const bob = await store.users.findByUsername('bob');
+      const general = await store.rooms.find('general');
+      if (!alice || !bob || !general) throw new Error('data lost in the migration');
+      // general's head is 3; quiet has no messages.
+      expect(await store.rooms.mine(alice.id)).toEqual([
+        {
+          name: 'general',
+          unreadCount: 0,
+          mentionCount: 0,
+          lastReadSeq: 3,
+          lastSeq: 3,
+          lastMessageAt: at(102).toISOString(),
+        },
+      ]);
+      expect(await store.rooms.mine(bob.id)).toEqual([
+        {
+          name: 'general',
+          unreadCount: 0,
+          mentionCount: 0,
+          lastReadSeq: 3,
+          lastSeq: 3,
+          lastMessageAt: at(102).toISOString(),
+        },
+        { name: 'quiet', unreadCount: 0, mentionCount: 0, lastReadSeq: 0, lastSeq: 0, lastMessageAt: null },
+      ]);
+      // Old messages mention nobody; new ones go on from the marker.
+      expect((await store.messages.get(general, 1))?.mentions).toEqual([]);
+      await store.messages.insertOne(postMentioning(general, alice, '@bob four', at(600)));
+      expect(await store.rooms.myRoom(general.id, bob.id)).toMatchObject({
+        unreadCount: 1,
+        mentionCount: 1,
+        lastReadSeq: 3,
+        lastSeq: 4,
+      });
+    } finally {
+      await old.drop();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { defaultMigrationsDir } from '../server/store/migrations-dir.ts';
 import { openPostgresStore } from '../server/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.ts';
 import type { InsertResult, MessageDto, RoomRow, Store } from '../server/store/store.ts';
+import { mentionCandidates } from '../shared/mentions.ts';
 import { createTestDatabase, describePostgres, holdLock, terminateStoreConnections } from './support/postgres.ts';
 import { ALL, rows, storeTest } from './support/stores.ts';
 import { startTcpProxy } from './support/tcp-proxy.ts';
@@ -557,6 +558,49 @@ describePostgres('PostgreSQL answers like SQLite', () => {
         ]);
         out.push(await target.rooms.creator(general.id), await target.rooms.creator(random.id));
         out.push(await rows(target.stats.memberCounts(general.id, ALL)), await rows(target.stats.userCounts(ALL)));
+
+        // My rooms, read markers, mentions and around (issue 13).
+        const mentioning = (author: typeof a, text: string, ms: number, room = general) => ({
+          room,
+          author,
+          text,
+          clientId: null,
+          now: t(ms),
+          mentions: mentionCandidates(text),
+        });
+        out.push(await target.rooms.mine(alice.id), await target.rooms.mine(bob.id));
+        out.push(
+          await target.messages.insertBatch([
+            mentioning(a, '@bob @ALICE @bob and @nobody, x@bob', 1000),
+            mentioning(b, 'thanks @alice.', 1001),
+            mentioning(a, '@Bob-', 1002, random),
+          ]),
+        );
+        out.push(await target.rooms.membersNamed(general.id, ['BOB', 'alice', 'carol']));
+        out.push(await target.rooms.mine(alice.id), await target.rooms.myRoom(random.id, bob.id));
+        out.push(
+          await target.rooms.markRead(general.id, bob.id, 3),
+          await target.rooms.markRead(general.id, bob.id, 2),
+          await target.rooms.markRead(random.id, bob.id, 1e6),
+          await target.rooms.markRead(general.id, 999, 3),
+        );
+        out.push(await target.rooms.mine(bob.id));
+        out.push(await target.messages.edit(general, 9, '@alice only', t(1100), ['alice']));
+        out.push(await target.messages.delete(general, 10, t(1101)), await target.rooms.mine(alice.id));
+        for (const [around, limit] of [
+          [1, 3],
+          [5, 4],
+          [10, 3],
+          [11, 4],
+          [99, 2],
+        ] as const) {
+          out.push(await target.messages.list(general, { around, limit }));
+        }
+        out.push(await target.rooms.leave(general.id, bob.id), await target.rooms.leave(general.id, bob.id));
+        out.push(await target.rooms.mine(bob.id), await target.rooms.myRoom(general.id, bob.id));
+        out.push(await target.messages.insertOne(mentioning(a, 'after @bob left', 1200)));
+        out.push(await target.rooms.join(bob.id, 'general', t(1300)), await target.rooms.mine(bob.id));
+        out.push(await rows(target.rooms.members(general.id, ALL)));
         return out;
       };
       const [onPostgres, onSqlite] = [await script(store), await script(sqlite)];

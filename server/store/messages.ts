@@ -85,14 +85,16 @@ export function writeMentions(db: Db, roomId: number, messageId: number, candida
   return mentioned.map((user) => user.username);
 }
 
-/** The members of a room among lower-cased usernames. */
+/** The members of a room among these usernames, compared case-insensitively, by user id. */
 export function membersNamed(db: Db, roomId: number, names: readonly string[]): { id: number; username: string }[] {
   if (names.length === 0) return [];
+  // lower() on SQLite folds ASCII only; usernames are ASCII (USERNAME_PATTERN), so toLowerCase agrees.
+  const lowered = [...new Set(names.map((name) => name.toLowerCase()))];
   return db
     .select({ id: users.id, username: users.username })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.roomId, roomId), inArray(sql`lower(${users.username})`, [...names])))
+    .where(and(eq(memberships.roomId, roomId), inArray(sql`lower(${users.username})`, lowered)))
     .orderBy(asc(users.id))
     .all();
 }
@@ -127,8 +129,9 @@ export function listMessages(db: Db, room: { id: number; name: string }, page: P
 function listAround(db: Db, room: { id: number; name: string }, around: number, limit: number): MessagePage {
   const queries = pageQueries(db);
   const olderWanted = Math.floor((limit - 1) / 2);
-  const older = queries.before.all({ roomId: room.id, seq: around, limit });
-  const newer = queries.after.all({ roomId: room.id, seq: around - 1, limit });
+  // One row more than either side can take: the row beyond the page is what hasMoreBefore/After see.
+  const older = queries.before.all({ roomId: room.id, seq: around, limit: limit + 1 });
+  const newer = queries.after.all({ roomId: room.id, seq: around - 1, limit: limit + 1 });
   const olderTaken = Math.min(older.length, Math.max(olderWanted, limit - newer.length));
   const newerTaken = Math.min(newer.length, limit - olderTaken);
   const rows = [...older.slice(0, olderTaken).reverse(), ...newer.slice(0, newerTaken)];

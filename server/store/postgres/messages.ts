@@ -2,23 +2,34 @@ import { and, asc, desc, eq, gt, inArray, lt, lte, type SQL, sql } from 'drizzle
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import { alias, type PgDatabase } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
+import { orderMentions } from '../../../shared/mentions.ts';
 import { MAX_REACTIONS_PER_MESSAGE } from '../../../shared/rules.ts';
 import * as schema from '../../db/schema-pg.ts';
-import { groupReactions, type MessageRow, type ReactionRow, replyPreviewOf, toMessageDto } from '../dto.ts';
+import {
+  groupMentions,
+  groupReactions,
+  type MentionRow,
+  type MessageRow,
+  type ReactionRow,
+  replyPreviewOf,
+  toMessageDto,
+} from '../dto.ts';
 import {
   CHANGE_LOG_LENGTH,
   type ChangeResult,
   type InsertResult,
   type MessageDto,
+  type MessagePage,
   type MessageStore,
   type NewMessage,
+  type PageRequest,
   type RoomChange,
   type RoomRow,
 } from '../store.ts';
 import { guarded, sqlState } from './errors.ts';
 import type { PgDb } from './open.ts';
 
-const { memberships, messageChanges, messages, reactions, rooms, users } = schema;
+const { memberships, messageChanges, messageMentions, messages, reactions, rooms, users } = schema;
 
 /** The pool or a transaction: what the message reads run on. */
 type Queryable = PgDatabase<NodePgQueryResultHKT, typeof schema>;
@@ -64,9 +75,24 @@ function selectReactions(q: Queryable, messageIds: SQL) {
     .orderBy(asc(reactions.id));
 }
 
-function toDtos(room: RoomRow, rows: readonly MessageRow[], reactionRows: readonly ReactionRow[]): MessageDto[] {
-  const grouped = groupReactions(reactionRows);
-  return rows.map((row) => toMessageDto(room.name, row, grouped.get(row.id) ?? []));
+/** Who some messages mention (issue 13), for groupMentions; toMessageDto orders them by the text. */
+function selectMentions(q: Queryable, messageIds: SQL) {
+  return q
+    .select({ messageId: messageMentions.messageId, username: users.username })
+    .from(messageMentions)
+    .innerJoin(users, eq(users.id, messageMentions.userId))
+    .where(sql`${messageMentions.messageId} = any(${messageIds}::bigint[])`);
+}
+
+function toDtos(
+  room: RoomRow,
+  rows: readonly MessageRow[],
+  reactionRows: readonly ReactionRow[],
+  mentionRows: readonly MentionRow[],
+): MessageDto[] {
+  const reactionsById = groupReactions(reactionRows);
+  const mentionsById = groupMentions(mentionRows);
+  return rows.map((row) => toMessageDto(room.name, row, reactionsById.get(row.id) ?? [], mentionsById.get(row.id)));
 }
 
 /** Full DTOs of some messages of a room (any order asked; answered by seq), on `q`. */
@@ -75,19 +101,21 @@ async function readMessages(q: Queryable, room: RoomRow, seqs: readonly number[]
   const rows = await selectMessages(q)
     .where(and(eq(messages.roomId, room.id), inArray(messages.seq, [...seqs])))
     .orderBy(asc(messages.seq));
-  const reactionRows =
-    rows.length === 0 ? [] : await selectReactions(q, sql`${sql.param(rows.map((row) => row.id))}`).execute();
-  return new Map(toDtos(room, rows, reactionRows).map((message) => [message.seq, message]));
+  if (rows.length === 0) return new Map();
+  const ids = sql`${sql.param(rows.map((row) => row.id))}`;
+  const reactionRows = await selectReactions(q, ids).execute();
+  const mentionRows = await selectMentions(q, ids).execute();
+  return new Map(toDtos(room, rows, reactionRows, mentionRows).map((message) => [message.seq, message]));
 }
 
 /**
- * The post transaction: one call of atlas_insert_messages (drizzle/postgres/0003_insert_messages_v2.sql)
- * per batch, as one autocommit statement, so a burst costs one round trip and one commit. Named, so
- * each pooled connection plans it once.
+ * The post transaction: one call of atlas_insert_messages (drizzle/postgres/0005_insert_messages_v3.sql)
+ * per batch, as one autocommit statement, so a burst costs one round trip and one commit, mentions
+ * included. Named, so each pooled connection plans it once.
  */
 const INSERT_BATCH: pg.QueryConfig = {
-  name: 'atlas_insert_messages_v2',
-  text: 'select out_kind, out_id, out_seq, out_created_at, out_change from atlas_insert_messages($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[])',
+  name: 'atlas_insert_messages_v3',
+  text: 'select out_kind, out_id, out_seq, out_created_at, out_change, out_mentions from atlas_insert_messages($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::integer[], $8::text[])',
 };
 
 type InsertRow = {
@@ -96,6 +124,7 @@ type InsertRow = {
   out_seq: string | null;
   out_created_at: Date | null;
   out_change: string | null;
+  out_mentions: string[] | null;
 };
 
 /**
@@ -132,7 +161,7 @@ export function pgMessageStore(
   db: PgDb,
   pool: pg.Pool,
   onRetry: (sqlState: string, attempt: number) => void = () => {},
-): MessageStore {
+): Omit<MessageStore, 'search'> {
   const page = (cursor: SQL | undefined, order: SQL, name: string) =>
     selectMessages(db)
       .where(and(eq(messages.roomId, sql.placeholder('roomId')), cursor))
@@ -146,6 +175,7 @@ export function pgMessageStore(
     after: page(gt(messages.seq, sql.placeholder('seq')), asc(messages.seq), 'atlas_page_after'),
   };
   const pageReactions = selectReactions(db, sql`${sql.placeholder('ids')}`).prepare('atlas_page_reactions');
+  const pageMentions = selectMentions(db, sql`${sql.placeholder('ids')}`).prepare('atlas_page_mentions');
   const bySeq = selectMessages(db)
     .where(and(eq(messages.roomId, sql.placeholder('roomId')), eq(messages.seq, sql.placeholder('seq'))))
     .prepare('atlas_message_by_seq');
@@ -155,18 +185,70 @@ export function pgMessageStore(
     .where(and(eq(messages.roomId, sql.placeholder('roomId')), eq(messages.seq, sql.placeholder('seq'))))
     .prepare('atlas_change_of_seq');
 
-  /** DTOs of rows read by a prepared page or lookup, with their reactions (one more query). */
-  async function withReactions(room: RoomRow, rows: MessageRow[]): Promise<MessageDto[]> {
-    const reactionRows = rows.length === 0 ? [] : await pageReactions.execute({ ids: rows.map((row) => row.id) });
-    return toDtos(room, rows, reactionRows);
+  /** DTOs of rows read by a prepared page or lookup, with their reactions and mentions (a query each). */
+  async function withDetails(room: RoomRow, rows: MessageRow[]): Promise<MessageDto[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((row) => row.id);
+    const [reactionRows, mentionRows] = [await pageReactions.execute({ ids }), await pageMentions.execute({ ids })];
+    return toDtos(room, rows, reactionRows, mentionRows);
+  }
+
+  /**
+   * A page centred on `around`, as SQLite's listAround (server/store/messages.ts) builds it from the
+   * same two reads: up to half the limit older, then it and newer ones up to the limit, a short side
+   * leaving its share to the other. Two statements, not one snapshot: seqs below `around` are never
+   * added, so the halves cannot overlap or leave a gap; an edit between them is as fresh as a page
+   * read a moment later.
+   */
+  async function listAround(room: RoomRow, around: number, limit: number): Promise<MessagePage> {
+    const olderWanted = Math.floor((limit - 1) / 2);
+    // One row more than either side can take: the row beyond the page is what hasMoreBefore/After see.
+    const older = await pages.before.execute({ roomId: room.id, seq: around, limit: limit + 1 });
+    const newer = await pages.after.execute({ roomId: room.id, seq: around - 1, limit: limit + 1 });
+    const olderTaken = Math.min(older.length, Math.max(olderWanted, limit - newer.length));
+    const newerTaken = Math.min(newer.length, limit - olderTaken);
+    const rows = [...older.slice(0, olderTaken).reverse(), ...newer.slice(0, newerTaken)];
+    const hasMoreBefore = older.length > olderTaken;
+    const hasMoreAfter = newer.length > newerTaken;
+    return {
+      messages: await withDetails(room, rows),
+      hasMore: hasMoreBefore || hasMoreAfter,
+      hasMoreBefore,
+      hasMoreAfter,
+    };
+  }
+
+  async function list(room: RoomRow, request: PageRequest): Promise<MessagePage> {
+    if (request.around !== undefined) return listAround(room, request.around, request.limit);
+    const limit = request.limit + 1;
+    const forward = request.after !== undefined;
+    const rows =
+      request.after !== undefined
+        ? await pages.after.execute({ roomId: room.id, seq: request.after, limit })
+        : request.before !== undefined
+          ? await pages.before.execute({ roomId: room.id, seq: request.before, limit })
+          : await pages.newest.execute({ roomId: room.id, limit });
+    const hasMore = rows.length > request.limit;
+    const pageRows = rows.slice(0, request.limit);
+    if (!forward) pageRows.reverse();
+    return { messages: await withDetails(room, pageRows), hasMore };
   }
 
   async function get(room: RoomRow, seq: number): Promise<MessageDto | undefined> {
     const rows = await bySeq.execute({ roomId: room.id, seq });
-    return (await withReactions(room, rows))[0];
+    return (await withDetails(room, rows))[0];
   }
 
   async function runBatch(inputs: readonly NewMessage[]): Promise<InsertRow[]> {
+    // Each post's candidates, flattened into two parallel arrays (post number from 1, name).
+    const mentionPosts: number[] = [];
+    const mentionNames: string[] = [];
+    for (const [index, input] of inputs.entries()) {
+      for (const name of input.mentions ?? []) {
+        mentionPosts.push(index + 1);
+        mentionNames.push(name);
+      }
+    }
     const values = [
       inputs.map((input) => input.room.id),
       inputs.map((input) => input.author.id),
@@ -174,6 +256,8 @@ export function pgMessageStore(
       inputs.map((input) => input.clientId),
       inputs.map((input) => input.now.toISOString()),
       inputs.map((input) => input.replyTo?.seq ?? null),
+      mentionPosts,
+      mentionNames,
     ];
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -227,6 +311,7 @@ export function pgMessageStore(
           deletedAt: null,
           reactions: [],
           replyTo: null,
+          mentions: orderMentions(input.text, row.out_mentions ?? []),
         };
         if (input.replyTo) {
           // Read after the commit, not taken from the caller's read before it: an edit or delete of
@@ -310,21 +395,7 @@ export function pgMessageStore(
   }
 
   return {
-    list: (room, request) =>
-      guarded(async () => {
-        const limit = request.limit + 1;
-        const forward = request.after !== undefined;
-        const rows =
-          request.after !== undefined
-            ? await pages.after.execute({ roomId: room.id, seq: request.after, limit })
-            : request.before !== undefined
-              ? await pages.before.execute({ roomId: room.id, seq: request.before, limit })
-              : await pages.newest.execute({ roomId: room.id, limit });
-        const hasMore = rows.length > request.limit;
-        const pageRows = rows.slice(0, request.limit);
-        if (!forward) pageRows.reverse();
-        return { messages: await withReactions(room, pageRows), hasMore };
-      }),
+    list: (room, request) => guarded(() => list(room, request)),
     insertBatch,
     insertOne: async (input) => {
       const [result] = await insertBatch([input]);
@@ -332,20 +403,35 @@ export function pgMessageStore(
       return result;
     },
     get: (room, seq) => guarded(() => get(room, seq)),
-    edit: (room, seq, text, now) =>
+    edit: (room, seq, text, now, mentions = []) =>
       change(room, seq, async (tx, message) => {
         if (message.deleted) return { kind: 'deleted' };
         // Same text: nothing happens, editedAt included.
         if (message.text === text) return unchanged(tx, room, seq);
         await tx.update(messages).set({ text, editedAt: now }).where(eq(messages.id, message.id));
+        // Mentions follow the text: the new version's, in the same transaction. One statement, as the
+        // room lock is held: the rows of members no longer named go, the newly named come (disjoint
+        // rows, so the order in which PostgreSQL runs the two parts does not matter).
+        const names = [...new Set(mentions.map((name) => name.toLowerCase()))];
+        await tx.execute(sql`with named as (
+            select ${users.id} as id from ${memberships} join ${users} on ${users.id} = ${memberships.userId}
+            where ${memberships.roomId} = ${room.id} and lower(${users.username}) = any(${sql.param(names)}::text[])
+          ), gone as (
+            delete from ${messageMentions} where ${messageMentions.messageId} = ${message.id}
+              and ${messageMentions.userId} not in (select id from named)
+          )
+          insert into ${messageMentions} (message_id, user_id) select ${message.id}, named.id from named
+          on conflict do nothing`);
         return { kind: 'write', replies: true };
       }),
     delete: (room, seq, now) =>
       change(room, seq, async (tx, message) => {
         if (message.deleted) return unchanged(tx, room, seq);
-        // The text is really gone, not hidden; so are the reactions.
+        // The text is really gone, not hidden; so are the reactions and mentions.
         await tx.update(messages).set({ text: '', deletedAt: now }).where(eq(messages.id, message.id));
-        await tx.delete(reactions).where(eq(reactions.messageId, message.id));
+        // One statement for both, as the room lock is held.
+        await tx.execute(sql`with reacted as (delete from ${reactions} where ${reactions.messageId} = ${message.id})
+          delete from ${messageMentions} where ${messageMentions.messageId} = ${message.id}`);
         // A deleted message counts nowhere (issue 12). In lock order: room, user, membership.
         await tx
           .update(rooms)

@@ -6,6 +6,7 @@ import { afterActivity, afterJoin } from '../keyset-conditions.ts';
 import { type MemberKey, type RoomActivityKey, toKeysetPage } from '../keyset-page.ts';
 import type { RoomStore } from '../store.ts';
 import { guarded } from './errors.ts';
+import { membershipStart, pgMyRoomStore } from './my-rooms.ts';
 import type { PgDb } from './open.ts';
 
 const memberCount =
@@ -50,6 +51,7 @@ export function pgRoomStore(db: PgDb): RoomStore {
     .prepare('atlas_room_last_change');
 
   return {
+    ...pgMyRoomStore(db),
     find: (name) => guarded(async () => (await byName.execute({ name }))[0]),
     summary: (roomId) =>
       guarded(async () => {
@@ -94,7 +96,10 @@ export function pgRoomStore(db: PgDb): RoomStore {
             .returning(roomColumns);
           const room = inserted ?? (await tx.select(roomColumns).from(rooms).where(eq(rooms.name, name)))[0];
           if (!room) throw new Error(`room ${name} vanished inside its own transaction`);
-          await tx.insert(memberships).values({ roomId: room.id, userId, joinedAt: now }).onConflictDoNothing();
+          await tx
+            .insert(memberships)
+            .values({ roomId: room.id, userId, joinedAt: now, ...membershipStart(room.id, userId) })
+            .onConflictDoNothing();
           return { room, created: inserted !== undefined };
         }),
       ),
