@@ -2,16 +2,11 @@ import { lazy, memo, Suspense } from 'react';
 import { splitMentions } from '../mentions/mention-text.ts';
 import './markdown.css';
 
-const loadRenderer = () => import('./markdown-renderer.tsx');
-const MarkdownRenderer = lazy(loadRenderer);
-
 /**
- * Starts loading the markdown renderer (decision 021: it is code-split out of the initial bundle)
- * before the first message needs it.
+ * Code-split out of the initial bundle (decision 021): fetched when the first message renders, which
+ * shows as plain text until then.
  */
-export function preloadMarkdown(): void {
-  void loadRenderer();
-}
+const MarkdownRenderer = lazy(() => import('./markdown-renderer.tsx'));
 
 interface MessageBodyProps {
   text: string;

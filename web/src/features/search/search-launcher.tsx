@@ -2,6 +2,8 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 
 const loadDialog = () => import('./search-dialog.tsx');
 const SearchDialog = lazy(loadDialog);
+/** The dialog's chunk (2 KiB gzipped) is fetched this long after the room page shows. */
+const PRELOAD_AFTER_MS = 2_000;
 
 /** Whether a key typed there is text: `/` opens search only outside such places. */
 function isTypingTarget(target: EventTarget | null): boolean {
@@ -11,11 +13,18 @@ function isTypingTarget(target: EventTarget | null): boolean {
 
 /**
  * The Search button, and its shortcuts: Ctrl+K (⌘K on a Mac) anywhere, `/` outside a text field.
- * The dialog itself is code-split: it is loaded on the first search (or when the button is hovered
- * or focused, so it is usually there by the time it opens).
+ * The dialog itself is code-split: it is fetched shortly after the page shows (or at once when the
+ * button is hovered or focused), so it is there by the time it opens.
  */
 export function SearchLauncher({ room }: { room: string | null }) {
   const [open, setOpen] = useState(false);
+
+  // Fetched once the page has settled, so keys typed right after Ctrl+K land in the search box
+  // rather than wherever the focus was while the dialog loaded.
+  useEffect(() => {
+    const timer = setTimeout(() => void loadDialog(), PRELOAD_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, []);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
