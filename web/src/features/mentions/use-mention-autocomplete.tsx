@@ -44,12 +44,12 @@ export function useMentionAutocomplete({ room, me, text, setText, inputRef }: Me
     mention && mention.start !== dismissedAt ? matchMembers(usernames, mention.query, MAX_SUGGESTIONS) : [];
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, suggestions.length - 1);
+  // A different word typed: start again from the best match (state derived while rendering).
   const queryKey = mention ? `${mention.start}:${mention.query}` : '';
-  const lastQueryKey = useRef(queryKey);
-  if (lastQueryKey.current !== queryKey) {
-    // A different word typed: start again from the best match.
-    lastQueryKey.current = queryKey;
-    if (active !== 0) setActive(0);
+  const [activeFor, setActiveFor] = useState(queryKey);
+  if (activeFor !== queryKey) {
+    setActiveFor(queryKey);
+    setActive(0);
   }
 
   useLayoutEffect(() => {
