@@ -19,6 +19,7 @@ const API_AND_LIVE = [
   'message-changes',
   'messages',
   'metrics',
+  'my-rooms',
   'persistence',
   'room-creation',
   'rooms',

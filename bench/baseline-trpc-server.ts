@@ -4,8 +4,9 @@
  * headers, CSRF guard), cookie parsing, JSON body parser and tRPC adapter, and the same tRPC
  * instance (router, procedures, error formatter). Only the work is missing: no session lookup, no
  * validation. Started by the bench like the real server: PORT, HOST, RATE_LIMITS, LOG_LEVEL.
- * With BENCH_HISTORY_DB set (a seeded SQLite file), `page` is the history baseline: one prepared
- * query for the same rows messages.list returns, shaped the same, JSON-encoded by tRPC.
+ * With BENCH_HISTORY_DB set (a seeded SQLite file), `page` is the history baseline: the same two
+ * prepared queries messages.list needs (the page with its replied-to messages, then the page's
+ * reactions) for the same rows, shaped the same, JSON-encoded by tRPC.
  */
 
 import cookie from '@fastify/cookie';
@@ -19,6 +20,7 @@ import { registerJsonBody } from '../server/http/json-body.ts';
 import { registerSecurity } from '../server/http/security.ts';
 import { disabledMetrics } from '../server/metrics/metrics.ts';
 import { publicProcedure, router } from '../server/trpc.ts';
+import { replyExcerpt } from '../shared/rules.ts';
 
 interface PageRow {
   id: number;
@@ -27,24 +29,86 @@ interface PageRow {
   text: string;
   createdAt: number;
   clientId: string | null;
+  editedAt: number | null;
+  deletedAt: number | null;
+  replySeq: number | null;
+  replyAuthor: string | null;
+  replyText: string | null;
+  replyDeletedAt: number | null;
 }
 
-// The newest `limit` messages of a room by name, one more to tell hasMore, as messages.list reads them.
+interface ReactionRow {
+  messageId: number;
+  emoji: string;
+  username: string;
+}
+
+interface Reaction {
+  emoji: string;
+  count: number;
+  usernames: string[];
+}
+
+/*
+ * What a fair minimal messages.list does since decision 019, as two prepared statements:
+ * - the newest `limit` messages of a room by name (one more to tell hasMore) with their authors,
+ *   left-joined to the message each replies to (same room, that seq) and its author, as
+ *   server/store/messages.ts reads them;
+ * - the reactions of the page's messages with their users, in first-use order (reactions.id),
+ *   one query for the whole page (the ids passed as one JSON array), grouped here per message.
+ * Same rows, same SQL joins and the same number of queries as the store; what the baseline skips
+ * is everything around them (session, room and membership checks, zod, drizzle's query building).
+ */
 const historyDb = process.env.BENCH_HISTORY_DB ? new Database(process.env.BENCH_HISTORY_DB) : null;
 const newestPage = historyDb?.prepare<[string, number], PageRow>(
-  `select m.id, m.seq, u.username as author, m.text, m.created_at as createdAt, m.client_id as clientId
-   from messages m join users u on u.id = m.author_id
+  `select m.id, m.seq, u.username as author, m.text, m.created_at as createdAt, m.client_id as clientId,
+     m.edited_at as editedAt, m.deleted_at as deletedAt,
+     o.seq as replySeq, ou.username as replyAuthor, o.text as replyText, o.deleted_at as replyDeletedAt
+   from messages m
+   join users u on u.id = m.author_id
+   left join messages o on o.room_id = m.room_id and o.seq = m.reply_to
+   left join users ou on ou.id = o.author_id
    where m.room_id = (select id from rooms where name = ?)
    order by m.seq desc limit ?`,
 );
+const pageReactions = historyDb?.prepare<[string], ReactionRow>(
+  `select r.message_id as messageId, r.emoji, u.username
+   from reactions r join users u on u.id = r.user_id
+   where r.message_id in (select value from json_each(?))
+   order by r.id`,
+);
 
-/** The page messages.list returns, from one prepared query. */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Reaction rows in first-use order → per message, emoji in first-use order with their users. */
+function groupByMessage(rows: readonly ReactionRow[]): Map<number, Reaction[]> {
+  const byMessage = new Map<number, Reaction[]>();
+  for (const row of rows) {
+    let list = byMessage.get(row.messageId);
+    if (!list) {
+      list = [];
+      byMessage.set(row.messageId, list);
+    }
+    let reaction = list.find((candidate) => candidate.emoji === row.emoji);
+    if (!reaction) {
+      reaction = { emoji: row.emoji, count: 0, usernames: [] };
+      list.push(reaction);
+    }
+    reaction.count += 1;
+    reaction.usernames.push(row.username);
+  }
+  return byMessage;
+}
+
+/** The page messages.list returns, from the two prepared queries above. */
 function readPage(room: string, limit: number) {
-  if (!newestPage) throw new Error('start with BENCH_HISTORY_DB for the history baseline');
+  if (!newestPage || !pageReactions) throw new Error('start with BENCH_HISTORY_DB for the history baseline');
   const rows = newestPage.all(room, limit + 1);
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
+  const reactions = groupByMessage(pageReactions.all(JSON.stringify(page.map((row) => row.id))));
   return {
+    // Keys in messageSchema's order, so the JSON is byte for byte messages.list's.
     messages: page.map((row) => ({
       id: row.id,
       room,
@@ -53,6 +117,18 @@ function readPage(room: string, limit: number) {
       text: row.text,
       createdAt: new Date(row.createdAt).toISOString(),
       clientId: row.clientId,
+      editedAt: iso(row.editedAt),
+      deletedAt: iso(row.deletedAt),
+      reactions: reactions.get(row.id) ?? [],
+      replyTo:
+        row.replySeq === null || row.replyAuthor === null
+          ? null
+          : {
+              seq: row.replySeq,
+              author: row.replyAuthor,
+              text: row.replyDeletedAt === null ? replyExcerpt(row.replyText ?? '') : '',
+              deleted: row.replyDeletedAt !== null,
+            },
     })),
     hasMore,
   };

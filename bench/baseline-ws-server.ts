@@ -43,8 +43,14 @@ function publish(room: string, text: string) {
     text,
     createdAt: new Date().toISOString(),
     clientId: null,
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    replyTo: null,
   };
-  const eventId = String(seq);
+  // atlas-chat's event ids are `c<change>` (decision 019); in a room with only posts the change
+  // counter equals the seq, so the ids, like the rest of the frame, have the same bytes.
+  const eventId = `c${seq}`;
   const event = JSON.stringify({ type: 'message', message });
   // Same frame layout as tRPC's tracked data frame; one buffer per subscription id in use.
   const frames = new Map<number | string, Buffer>();

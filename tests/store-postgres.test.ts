@@ -270,7 +270,9 @@ describePostgres('PostgreSQL change counter under concurrency', () => {
   test.override({ backend: 'postgres' });
 
   test('posts, edits and reactions racing in one room take changes 1..N, each exactly once', async ({ openStore }) => {
-    const store = await openStore({ poolSize: 8 });
+    // 120 calls queue for 8 connections, each holding the room lock in turn: on a loaded machine the
+    // last waits longer than the default 5 s for a connection, which is not what this test is about.
+    const store = await openStore({ poolSize: 8, connectTimeoutMs: 60_000 });
     const { users, rooms } = await setUp(store, ['ann', 'ben'], ['busy']);
     const room = rooms[0] as RoomRow;
     const [ann, ben] = users;

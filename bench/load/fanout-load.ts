@@ -111,9 +111,13 @@ export interface FanoutResult {
 }
 
 const SUBSCRIPTION_ID = 1;
-/** A tracked rooms.events message frame; captures the message's seq and the index in its text. */
+/**
+ * A tracked rooms.events message frame, recognised by its shape; captures the message's seq and
+ * the index in its text. The event id is opaque (decision 019: `c<change>` now, a seq before), so
+ * it is skipped, never parsed: ordering is checked on data.message.seq.
+ */
 const MESSAGE_FRAME =
-  /^\{"id":1,"result":\{"type":"data","data":\{"id":"\d+","data":\{"type":"message","message":\{.*?"seq":(\d+),.*?"text":"f(\d+) /;
+  /^\{"id":1,"result":\{"type":"data","data":\{"id":"[^"]*","data":\{"type":"message","message":\{.*?"seq":(\d+),.*?"text":"f(\d+) /;
 const STALL_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { type RestResponse, rest } from './clients.ts';
 import { expectRestError, type MessageDto, type TestUser, trpcFailure } from './fixtures.ts';
 
-/** The fields of a message, in the order the API answers them (issue 12's contract). */
+/** The fields of a message, in the order the API answers them (issue 12's contract; issue 13 added mentions). */
 export const MESSAGE_KEYS = [
   'id',
   'room',
@@ -15,6 +15,7 @@ export const MESSAGE_KEYS = [
   'deletedAt',
   'reactions',
   'replyTo',
+  'mentions',
 ];
 
 /** What one call answered, whichever transport carried it. */

@@ -34,7 +34,11 @@ export interface StoreFixtures {
    * process would have), or with `fresh: true` on an emptied one (SQLite: a new database). All are
    * closed after the test.
    */
-  openStore: (options?: { poolSize?: number; fresh?: boolean }) => Promise<Store>;
+  /**
+   * `connectTimeoutMs` also bounds the wait for a free pooled connection (node-postgres): a test that
+   * queues many more calls than connections on a loaded machine may need more than the default.
+   */
+  openStore: (options?: { poolSize?: number; fresh?: boolean; connectTimeoutMs?: number }) => Promise<Store>;
   /** The first Store of openStore. */
   store: Store;
 }
@@ -67,7 +71,11 @@ export const storeTest = test.extend<StoreFixtures>({
       } else {
         const database = await postgres.get();
         if (fresh) await database.reset();
-        store = await openPostgresStore({ url: database.url, poolSize: options?.poolSize ?? 4 });
+        store = await openPostgresStore({
+          url: database.url,
+          poolSize: options?.poolSize ?? 4,
+          connectTimeoutMs: options?.connectTimeoutMs,
+        });
       }
       opened.push(store);
       return store;
