@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { and, asc, desc, eq, gt, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import { alias, type PgDatabase } from 'drizzle-orm/pg-core';

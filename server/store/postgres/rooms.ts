@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { memberships, rooms, users } from '../../db/schema-pg.ts';
 import { toRoomSummary } from '../dto.ts';

@@ -1,6 +1,8 @@
 import { type FocusEvent, memo, type PointerEvent, useRef, useState } from 'react';
 import type { Message } from '../../lib/api-types.ts';
 import { fullTime, shortTime } from '../../lib/format-time.ts';
+import { MessageBody } from '../markdown/message-body.tsx';
+import { mentionsMe } from '../mentions/mention-text.ts';
 import { EmojiPicker } from './emoji-picker.tsx';
 import { MessageActionBar } from './message-action-bar.tsx';
 import { isDeleted } from './message-patches.ts';
@@ -58,7 +60,8 @@ interface MessageItemProps {
 }
 
 /**
- * One message. Text goes in as a React text node: markup in it is shown, never interpreted.
+ * One message. Its text is markdown, built as React elements (MessageBody, decision 021): HTML
+ * in it is shown as text, never interpreted.
  *
  * Its actions appear while the pointer is over it, while focus is in it (each message is a tab
  * stop; Tab goes on into its actions), and after a long press on a touch screen. Only then are they
@@ -103,6 +106,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
   if (props.actionsShown) classes.push('message--actions-shown');
   if (props.highlighted) classes.push('message--highlighted');
   if (props.editing) classes.push('message--editing');
+  if (!deleted && !own && mentionsMe(message.mentions, me)) classes.push('message--mentions-me');
 
   return (
     <li
@@ -157,7 +161,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
       {deleted ? (
         <p className="message__text message__text--deleted">This message was deleted</p>
       ) : (
-        <p className="message__text">{message.text}</p>
+        <MessageBody text={message.text} mentions={message.mentions} me={me} />
       )}
       {message.reactions.length > 0 ? (
         <ReactionBar

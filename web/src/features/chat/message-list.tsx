@@ -48,6 +48,8 @@ interface MessageListProps {
   firstUnread: FirstUnread | null;
   /** The message with `seq`, and all before it, has been on screen (see useReadMarker). */
   onSeen: (seq: number) => void;
+  /** Scroll to this message when the list first shows, focus and highlight it (a search result). */
+  openAt?: number | null;
 }
 
 interface Edges {
@@ -91,7 +93,7 @@ export function MessageList(props: MessageListProps) {
   const [actionsSeq, setActionsSeq] = useState<number | null>(null);
   const [confirming, setConfirming] = useState<Message | null>(null);
   /** A message to scroll to and focus once it is in the list (it may still be loading). */
-  const [jumpSeq, setJumpSeq] = useState<number | null>(null);
+  const [jumpSeq, setJumpSeq] = useState<number | null>(props.openAt ?? null);
   const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
   const [focusSeq, setFocusSeq] = useState<number | null>(null);
   /** Whether the "New messages" divider is outside the visible part of the log. */

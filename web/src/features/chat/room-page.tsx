@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, Navigate, useNavigate, useParams } from 'react-router';
+import { Link, Navigate, useNavigate, useParams, useSearchParams } from 'react-router';
 import { normalizeRoomName } from '../../../../shared/rules.ts';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import type { Message, MyRoom } from '../../lib/api-types.ts';
@@ -9,10 +9,13 @@ import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useMediaQuery } from '../../lib/use-media-query.ts';
 import { tabIsRead, useTabRead } from '../../lib/use-tab-read.ts';
 import { useSession } from '../auth/session.ts';
+import { useMentionCountAlerts, useMentionNotifier } from '../mentions/mention-alerts.ts';
 import { roomPath } from '../rooms/room-path.ts';
 import { countLabel, RoomSidebar } from '../rooms/room-sidebar.tsx';
 import { RoomsDrawer } from '../rooms/rooms-drawer.tsx';
 import { useMyRooms } from '../rooms/use-my-rooms.ts';
+import { HeaderTools } from '../search/header-tools.tsx';
+import { jumpSeqOf } from '../search/message-link.ts';
 import { Composer, type ComposerEdit } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { MembersPanel } from './members-panel.tsx';
@@ -45,6 +48,10 @@ export function RoomPage() {
   const navigate = useNavigate();
   const signedIn = session.data != null;
   const myRooms = useMyRooms(signedIn);
+  useMentionCountAlerts(myRooms.rooms, room);
+  // `?at=<seq>`: open the room at that message (a search result), see search/message-link.ts.
+  const [searchParams] = useSearchParams();
+  const openAt = jumpSeqOf(searchParams);
   const narrow = useMediaQuery(NARROW);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [leaving, setLeaving] = useState<string | null>(null);
@@ -210,8 +217,10 @@ export function RoomPage() {
     // Keyed by room: switching rooms starts a fresh timeline and subscription.
     content = (
       <RoomView
-        key={room}
+        // A jump to a message (?at=) opens the room afresh around it.
+        key={openAt === null ? room : `${room}@${openAt}`}
         room={room}
+        openAt={openAt}
         me={session.data.username}
         roomsButton={roomsButton}
         openedRoom={async () => {
@@ -289,10 +298,13 @@ interface RoomViewProps {
   openedRoom: () => Promise<MyRoom | null>;
   stillMember: () => Promise<boolean>;
   onMarkedRead: (room: string, lastReadSeq: number) => void;
+  /** A message to open the room at, scrolled to and highlighted (a search result). */
+  openAt: number | null;
 }
 
-function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead }: RoomViewProps) {
+function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead, openAt }: RoomViewProps) {
   const trpc = useTRPC();
+  const notifyMentions = useMentionNotifier(room, me);
   const typingMutation = useMutation(trpc.rooms.typing.mutationOptions({ onError: () => {} }));
   /** The newest seq when the room opened: the stream replays older ones when the room opens on its first unread. */
   const headAtOpen = useRef<number | null>(null);
@@ -306,6 +318,7 @@ function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead
         const head = headAtOpen.current;
         const arrived = head === null ? messages : messages.filter((message) => message.seq > head);
         if (arrived.length > 0) stats.countArrivals(arrived);
+        notifyMentions(arrived);
         // Messages that come while the tab is in the background are "new" when the user comes back.
         const fromOthers = arrived.find((message) => message.author !== me);
         if (unreadAfter === null && fromOthers && !tabIsRead()) setUnreadAfter(fromOthers.seq - 1);
@@ -319,6 +332,7 @@ function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead
         return row?.lastReadSeq ?? null;
       },
       stillMember,
+      openAt,
     },
   );
   const marker = useReadMarker(room, live.readSeqAtOpen, onMarkedRead);
@@ -400,6 +414,7 @@ function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead
             #{room}
           </h1>
           <ConnectionStatus liveError={live.liveError} onRestart={live.restartLive} />
+          <HeaderTools room={room} />
         </header>
         <main className="chat">
           {live.status === 'ready' ? (
@@ -424,6 +439,7 @@ function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead
               onDismissError={actions.dismissError}
               firstUnread={firstUnread}
               onSeen={marker.seen}
+              openAt={openAt}
             />
           ) : live.status === 'error' ? (
             <div className="chat__problem" role="alert">
@@ -438,6 +454,7 @@ function RoomView({ room, me, roomsButton, openedRoom, stillMember, onMarkedRead
           <TypingIndicator me={me} usernames={live.typing} />
           <Composer
             room={room}
+            me={me}
             onSend={send}
             onTyping={() => typingMutation.mutate({ room })}
             editing={editing}

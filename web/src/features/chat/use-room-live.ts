@@ -67,6 +67,11 @@ export interface RoomLiveOptions {
    * this is asked before joining again, so a leave elsewhere is not undone here.
    */
   stillMember?: () => Promise<boolean>;
+  /**
+   * Open at this message instead (a search result, `?at=`): the page around it when it is older
+   * than the newest page. The read marker is still read, for the "New messages" divider.
+   */
+  openAt?: number | null;
 }
 
 /**
@@ -149,10 +154,12 @@ export function useRoomLive(room: string, callbacks: RoomLiveCallbacks, options:
       ]);
       let page: { messages: Message[]; hasMore: boolean } = newest;
       const oldestHeld = newest.messages[0]?.seq;
-      if (marker !== null && newest.hasMore && oldestHeld !== undefined && oldestHeld > marker + 1) {
-        // The first unread message is older than the newest page: open on the page around it.
+      const openAt = opening ? (optionsRef.current.openAt ?? null) : null;
+      const start = openAt ?? (marker === null ? null : marker + 1);
+      if (start !== null && newest.hasMore && oldestHeld !== undefined && oldestHeld > start) {
+        // The message to open at (or the first unread one) is older than the newest page: open on the page around it.
         const around = await queryClient.fetchQuery({
-          ...trpc.messages.list.queryOptions({ room, around: marker + 1, limit: PAGE_SIZE }),
+          ...trpc.messages.list.queryOptions({ room, around: start, limit: PAGE_SIZE }),
           staleTime: 0,
         });
         page = { messages: around.messages, hasMore: around.hasMoreBefore ?? around.hasMore };
