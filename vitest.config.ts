@@ -24,6 +24,7 @@ const API_AND_LIVE = [
   'persistence',
   'room-creation',
   'rooms',
+  'search',
   'security',
   'sign-in-abuse',
   'stats',

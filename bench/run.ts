@@ -22,6 +22,7 @@ import { runConnections } from './scenarios/connections.ts';
 import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
 import { runMultiInstance } from './scenarios/multi-instance.ts';
+import { runSearch } from './scenarios/search.ts';
 import { runSend } from './scenarios/send.ts';
 import { runStartup } from './scenarios/startup.ts';
 
@@ -31,6 +32,7 @@ const scenarios: Record<string, Scenario> = {
   history: runHistory,
   connections: runConnections,
   startup: runStartup,
+  search: runSearch,
 };
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Regenerates docs/screenshots/{join,room}-{desktop,narrow}.png: starts the real server on a
- * throw-away database, fills a room with a short conversation, and photographs both pages in
- * Chromium at 1280×800 and 375×740.
+ * Regenerates docs/screenshots/{join,room}-{desktop,narrow}.png and room-narrow-drawer.png: starts
+ * the real server on a throw-away database, fills a few rooms with a short conversation (some of it
+ * unread, one mention), and photographs both pages in Chromium at 1280×800 and 375×740.
  *
  *   npx tsx scripts/screenshots.ts
  */
@@ -74,19 +74,25 @@ async function main() {
     for (const user of [ada, grace, linus]) await user.api.rooms.join.mutate({ room: 'general' });
     await grace.api.rooms.join.mutate({ room: 'release-planning' });
     await linus.api.rooms.join.mutate({ room: 'random' });
+    // Ada is in all three: what arrives in the other two shows as unread in her sidebar.
+    for (const room of ['release-planning', 'random', 'design']) await ada.api.rooms.join.mutate({ room });
     await linus.api.messages.post.mutate({ room: 'random', text: 'Anyone up for lunch?' });
-    await grace.api.messages.post.mutate({ room: 'release-planning', text: 'Freeze on Thursday.' });
+    await linus.api.messages.post.mutate({ room: 'random', text: 'The new place on 5th?' });
+    await grace.api.messages.post.mutate({ room: 'release-planning', text: '@ada Freeze on Thursday, okay?' });
 
     const conversation: Array<[typeof ada, string]> = [
       [grace, 'Morning! Is the 1.4 build green yet?'],
       [linus, 'Almost. One flaky test in the sync suite, looking at it now.'],
       [ada, 'I can take the release notes meanwhile.'],
+      [ada, 'Drafting them in the wiki.'],
       [grace, 'Great, thanks. Remember the migration note:\n- back up the database first\n- then run the upgrade'],
       [linus, 'Found it: a timeout that was too tight on slow disks. Fix is up for review.'],
       [ada, 'Reviewed and approved.'],
       [grace, 'Then we tag after lunch.'],
     ];
     for (const [user, text] of conversation) await user.api.messages.post.mutate({ room: 'general', text });
+    // Ada read up to her own messages: what follows sits under the "New messages" divider.
+    await ada.api.rooms.markRead.mutate({ room: 'general', seq: 4 });
 
     mkdirSync(outDir, { recursive: true });
 
@@ -110,10 +116,16 @@ async function main() {
     ] as const) {
       const tab = await page(browser, baseUrl, viewport, ada.token);
       await openRoom(tab, baseUrl, 'general');
+      await tab.locator('.badge').first().waitFor();
       await linus.api.rooms.typing.mutate({ room: 'general' });
       await tab.getByText('linus is typing…').waitFor();
       await tab.getByRole('textbox', { name: 'Message' }).fill('Sounds good, see you at 2');
       await tab.screenshot({ path: join(outDir, name) });
+      if (viewport === narrow) {
+        await tab.getByRole('button', { name: /^Rooms/ }).click();
+        await tab.getByRole('dialog', { name: 'Rooms' }).waitFor();
+        await tab.screenshot({ path: join(outDir, 'room-narrow-drawer.png') });
+      }
     }
     console.log(`Screenshots written to ${outDir}`);
   } finally {

@@ -98,6 +98,9 @@ const wholeNumber = (min: number, max: number) =>
 
 export const seqSchema = wholeNumber(0, Number.MAX_SAFE_INTEGER);
 export const limitSchema = wholeNumber(1, 100);
+/** Search results per page (issue 13): each one carries a full message and its snippet. */
+export const MAX_SEARCH_LIMIT = 50;
+export const searchLimitSchema = wholeNumber(1, MAX_SEARCH_LIMIT);
 
 /**
  * Paged lists (rooms, members, statistics): `limit` rows per page (default DEFAULT_LIST_LIMIT) and

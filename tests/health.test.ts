@@ -29,6 +29,7 @@ describe('health and documents', () => {
         '/auth/sign-up',
         '/me/rooms',
         '/rooms',
+        '/search',
         '/rooms/{room}/join',
         '/rooms/{room}/leave',
         '/rooms/{room}/messages',

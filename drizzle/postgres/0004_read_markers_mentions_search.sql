@@ -11,9 +11,17 @@ CREATE INDEX "message_mentions_user_id_idx" ON "message_mentions" USING btree ("
 -- Hand-written (decision 020). Existing members have read everything so far: without this, the first
 -- start after the upgrade would show every room's whole history as unread.
 UPDATE "memberships" AS ms SET "last_read_seq" = r."last_seq" FROM "rooms" AS r WHERE r."id" = ms."room_id";--> statement-breakpoint
--- Full-text search: a generated tsvector ('simple': no stemming or stop words, like SQLite's unicode61
--- tokenizer, so both backends find the same words) with a GIN index. Generated, so every post, edit
--- and delete updates it in its own statement; a deleted message's text is '' and matches nothing.
--- Not in schema-pg.ts: nothing reads the column through Drizzle, and db:copy must not write it.
-ALTER TABLE "messages" ADD COLUMN "search" tsvector GENERATED ALWAYS AS (to_tsvector('simple', "text")) STORED;--> statement-breakpoint
+-- Full-text search: a generated tsvector with a GIN index. Generated, so every post, edit and delete
+-- updates it in its own statement; a deleted message's text is '' and matches nothing. Not in
+-- schema-pg.ts: nothing reads the column through Drizzle, and db:copy must not write it.
+-- Made to find what SQLite's FTS5 (unicode61, remove_diacritics 2) finds, so both backends agree:
+-- - every run of non-alphanumerics becomes a space first: the default parser would otherwise keep
+--   "example.com", "a@b.de" or "1.5" as single lexemes, and "example" would not find them;
+-- - 'atlas_search' is 'simple' (no stemming, no stop words) behind the unaccent dictionary, so
+--   "cafe" finds "Café" as on SQLite. unaccent ships with PostgreSQL (contrib) and is a trusted
+--   extension: the database owner may create it.
+CREATE EXTENSION IF NOT EXISTS "unaccent";--> statement-breakpoint
+CREATE TEXT SEARCH CONFIGURATION "atlas_search" (COPY = "simple");--> statement-breakpoint
+ALTER TEXT SEARCH CONFIGURATION "atlas_search" ALTER MAPPING FOR "asciiword", "word", "numword", "asciihword", "hword", "numhword", "hword_asciipart", "hword_part", "hword_numpart" WITH "unaccent", "simple";--> statement-breakpoint
+ALTER TABLE "messages" ADD COLUMN "search" tsvector GENERATED ALWAYS AS (to_tsvector('atlas_search'::regconfig, regexp_replace("text", '[^[:alnum:]]+', ' ', 'g'))) STORED;--> statement-breakpoint
 CREATE INDEX "messages_search_idx" ON "messages" USING gin ("search");

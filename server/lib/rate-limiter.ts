@@ -48,6 +48,12 @@ export const LIMIT_RULES = {
    * scripts that set up a few rooms; the audit's flood made 25,000 in 18 s.
    */
   roomCreate: { points: 30, perSeconds: 60 * 60 },
+  /**
+   * Per user: searches (issue 13), the most expensive read: 2 a second, plus 30 more a minute, so
+   * a search box sending a request per debounced keystroke runs freely while a script cannot keep
+   * the full-text index (on SQLite, the one thread serving everyone) busy.
+   */
+  search: { points: 2, perSeconds: 1, burst: { points: 30, perSeconds: 60 } },
 } as const satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof LIMIT_RULES;

@@ -13,6 +13,7 @@ import {
 import { authedProcedure, router } from '../trpc.ts';
 import { enforceLimit, requireMembership, requireRoom } from './errors.ts';
 import { applyChange, replyPreview } from './message-rules.ts';
+import { searchProcedure } from './search.ts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 
@@ -214,4 +215,6 @@ export const messagesRouter = router({
     .mutation(async ({ ctx, input }) =>
       applyChange(ctx, input, 'unreact', (store, room) => store.unreact(room, input.seq, ctx.user.id, input.emoji)),
     ),
+
+  search: searchProcedure,
 });

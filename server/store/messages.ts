@@ -28,7 +28,7 @@ export const messageColumns = {
 };
 
 /** messages with its author and the message it replies to: every read of full messages starts here. */
-function selectMessages(db: Db) {
+export function selectMessages(db: Db) {
   return db
     .select(messageColumns)
     .from(messages)

@@ -1,7 +1,109 @@
+import { and, asc, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { searchSnippet, searchWords } from '../../shared/search-text.ts';
 import type { Db } from '../db/client.ts';
-import type { SearchPage, SearchRequest } from './store.ts';
+import { memberships, messageMentions, messages, reactions, rooms, users } from '../db/schema.ts';
+import { groupMentions, groupReactions, toMessageDto } from './dto.ts';
+import { selectMessages } from './messages.ts';
+import { perDatabase } from './prepared.ts';
+import type { SearchPage, SearchRequest, SearchResult } from './store.ts';
 
-/** Full-text search on SQLite (FTS5): implemented in the search task of issue 13. */
-export function searchMessages(_db: Db, _request: SearchRequest): SearchPage {
-  throw new Error('search is not implemented yet');
+/**
+ * The FTS5 table of drizzle/sqlite/0002 as the query builder sees it: its rowid is messages.id, and
+ * its hidden column named like the table is what MATCH takes. Not in schema.ts, so drizzle-kit
+ * never tries to create or alter a virtual table.
+ */
+const messagesFts = sqliteTable('messages_fts', {
+  rowid: integer('rowid').notNull(),
+  match: text('messages_fts'),
+});
+
+/**
+ * An FTS5 query from the user's words, never from their raw input: each word is a double-quoted
+ * string (words hold only letters and digits, so no quote can end it early, and NEAR, OR, `-`, `*`
+ * or `:` inside mean nothing), implicitly AND-ed. No prefix queries (shared/search-text.ts).
+ */
+export function ftsQuery(words: readonly string[]): string {
+  return words.map((word) => `"${word}"`).join(' ');
+}
+
+const NO_CURSOR = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Newest first, in the FTS index's own rowid order (rowid = messages.id): SQLite walks the matches
+ * backwards from the cursor and stops at the limit, with no sort of every match.
+ */
+const statements = perDatabase((db) => {
+  const page = (inRooms: SQL) =>
+    db
+      .select({ id: messagesFts.rowid, room: rooms.name })
+      .from(messagesFts)
+      .innerJoin(messages, eq(messages.id, messagesFts.rowid))
+      .innerJoin(rooms, eq(rooms.id, messages.roomId))
+      .where(
+        and(
+          sql`${messagesFts.match} match ${sql.placeholder('match')}`,
+          lt(messagesFts.rowid, sql.placeholder('before')),
+          // A deleted message's text is '' and so is not in the index anyway.
+          isNull(messages.deletedAt),
+          inRooms,
+        ),
+      )
+      .orderBy(desc(messagesFts.rowid))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+  // The page's messages, reactions and mentions: prepared once, the ids bound as one JSON array
+  // (building a Drizzle query costs more than running these on a page of 20).
+  const ids = sql`(select value from json_each(${sql.placeholder('ids')}))`;
+  return {
+    inRoom: page(eq(messages.roomId, sql.placeholder('roomId'))),
+    inMyRooms: page(
+      inArray(
+        messages.roomId,
+        db
+          .select({ roomId: memberships.roomId })
+          .from(memberships)
+          .where(eq(memberships.userId, sql.placeholder('userId'))),
+      ),
+    ),
+    rows: selectMessages(db).where(sql`${messages.id} in ${ids}`).prepare(),
+    reactions: db
+      .select({ messageId: reactions.messageId, emoji: reactions.emoji, username: users.username })
+      .from(reactions)
+      .innerJoin(users, eq(users.id, reactions.userId))
+      .where(sql`${reactions.messageId} in ${ids}`)
+      .orderBy(asc(reactions.id))
+      .prepare(),
+    mentions: db
+      .select({ messageId: messageMentions.messageId, username: users.username })
+      .from(messageMentions)
+      .innerJoin(users, eq(users.id, messageMentions.userId))
+      .where(sql`${messageMentions.messageId} in ${ids}`)
+      .prepare(),
+  };
+});
+
+/** Full-text search on SQLite (FTS5, kept in sync by the triggers of drizzle/sqlite/0002). */
+export function searchMessages(db: Db, request: SearchRequest): SearchPage {
+  const words = searchWords(request.query);
+  if (words.length === 0) return { results: [], hasMore: false };
+  const params = { match: ftsQuery(words), before: request.beforeId ?? NO_CURSOR, limit: request.limit + 1 };
+  const prepared = statements(db);
+  const found =
+    request.roomId === undefined
+      ? prepared.inMyRooms.all({ ...params, userId: request.userId })
+      : prepared.inRoom.all({ ...params, roomId: request.roomId });
+  const page = found.slice(0, request.limit);
+  if (page.length === 0) return { results: [], hasMore: false };
+  const ids = JSON.stringify(page.map((row) => row.id));
+  const rows = new Map(prepared.rows.all({ ids }).map((row) => [row.id, row]));
+  const reactions = groupReactions(prepared.reactions.all({ ids }));
+  const mentions = groupMentions(prepared.mentions.all({ ids }));
+  const results = page.flatMap(({ id, room }): SearchResult[] => {
+    const row = rows.get(id);
+    if (!row) return [];
+    const message = toMessageDto(room, row, reactions.get(id), mentions.get(id));
+    return [{ message, snippet: searchSnippet(row.text, words) }];
+  });
+  return { results, hasMore: found.length > request.limit };
 }

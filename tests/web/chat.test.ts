@@ -191,6 +191,54 @@ describeBrowser('room page', () => {
     await context.close();
   });
 
+  test('markdown cannot smuggle in scripts: javascript: and data: links, images, raw HTML and autolinks stay harmless', async () => {
+    const room = freshRoom('mdxss');
+    // Without the Content-Security-Policy again: the renderer alone must make these harmless.
+    const { context, console: consoleWatch } = await signedInContext(browser, server.baseUrl, { bypassCSP: true });
+    const attacker = await signUp(server.baseUrl);
+    const api = trpcClient(server.baseUrl, attacker.token);
+    await api.rooms.join.mutate({ room });
+    const texts = [
+      'x1 [click me](javascript:window.__pwned=1) [me too](JavaScript:window.__pwned=2)',
+      'x2 [data](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX19wd25lZD0zPC9zY3JpcHQ+) <javascript:window.__pwned=4>',
+      'x3 ![pic](https://example.com/a.png) ![x](x" onerror="window.__pwned=5)',
+      'x4 <img src=x onerror="window.__pwned=6"> <iframe src="javascript:window.__pwned=7"></iframe>',
+      'x5\n<script>window.__pwned=8</script>\n\n<div onclick="window.__pwned=9">div</div>',
+      'x6 **<b onmouseover="window.__pwned=10">bold</b>** [ok](https://example.com/ "t\\" onmouseover=\\"window.__pwned=11")',
+      'x7 [relative](/api/auth/sign-out) [vb](vbscript:msgbox(1)) [file](file:///etc/passwd)',
+    ];
+    for (const text of texts) await api.messages.post.mutate({ room, text });
+
+    const page = await context.newPage();
+    await openRoom(page, server.baseUrl, room);
+    const log = page.getByRole('log');
+    // Wait for the markdown renderer: x6's bold is markdown.
+    await expect.poll(() => log.locator('.message__text strong').count(), POLL).toBe(1);
+    expect(await log.locator('script, img, iframe, object, embed, div[onclick], b').count()).toBe(0);
+    const hrefs = await log
+      .locator('a')
+      .evaluateAll((anchors: Array<{ getAttribute(name: string): string | null }>) =>
+        anchors.map((anchor) => anchor.getAttribute('href')),
+      );
+    // Only the https links survive, as links; everything else is text.
+    expect(hrefs).toEqual(['https://example.com/a.png', 'https://example.com/']);
+    const x4 = await log.locator('.message__text').filter({ hasText: 'x4' }).textContent();
+    expect(x4).toContain('<img src=x onerror="window.__pwned=6">');
+    const x5 = await log.locator('.message__text').filter({ hasText: 'x5' }).textContent();
+    expect(x5).toContain('<script>window.__pwned=8</script>');
+    expect(await log.locator('.message__text').filter({ hasText: 'x1' }).textContent()).toBe('x1 click me me too');
+
+    // Click and hover everything that looks clickable.
+    for (const text of ['click me', 'me too', 'data', 'relative', 'vb', 'file']) {
+      await log.getByText(text, { exact: true }).click();
+    }
+    await log.locator('.message__text strong').hover();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(page.url()).toBe(`${server.baseUrl}/rooms/${room}`);
+    expect(consoleWatch.errors).toEqual([]);
+    await context.close();
+  });
+
   test('eight tabs of one user all receive a new message', async () => {
     const room = freshRoom('tabs');
     const { user, context, console: consoleWatch } = await signedInContext(browser, server.baseUrl);

@@ -32,7 +32,7 @@ import type { PgDb } from './open.ts';
 const { memberships, messageChanges, messageMentions, messages, reactions, rooms, users } = schema;
 
 /** The pool or a transaction: what the message reads run on. */
-type Queryable = PgDatabase<NodePgQueryResultHKT, typeof schema>;
+export type Queryable = PgDatabase<NodePgQueryResultHKT, typeof schema>;
 
 /** The message replied to, joined on the same room's seq, and its author. */
 const replied = alias(messages, 'replied');
@@ -54,7 +54,7 @@ const messageColumns = {
 };
 
 /** Every message read goes through this: the row of MessageRow, the quote included. */
-function selectMessages(q: Queryable) {
+export function selectMessages(q: Queryable) {
   return q
     .select(messageColumns)
     .from(messages)
@@ -66,7 +66,7 @@ function selectMessages(q: Queryable) {
 const reactionColumns = { messageId: reactions.messageId, emoji: reactions.emoji, username: users.username };
 
 /** The reactions of some messages in first-use order (reactions.id), for groupReactions. */
-function selectReactions(q: Queryable, messageIds: SQL) {
+export function selectReactions(q: Queryable, messageIds: SQL) {
   return q
     .select(reactionColumns)
     .from(reactions)

@@ -4,6 +4,7 @@ import { guarded } from './errors.ts';
 import { pgMessageStore } from './messages.ts';
 import { createPool, drizzleOver, migrateWithLock } from './open.ts';
 import { pgRoomStore } from './rooms.ts';
+import { pgSearcher } from './search.ts';
 import { pgStatsStore } from './stats.ts';
 import { pgSessionStore, pgUserStore } from './users.ts';
 
@@ -60,11 +61,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     users: pgUserStore(db),
     sessions: pgSessionStore(db),
     rooms: pgRoomStore(db),
-    messages: {
-      ...pgMessageStore(db, pool, options.onRetry),
-      // Full-text search (tsvector + GIN) is the search task of issue 13: wired here when it lands.
-      search: () => Promise.reject(new Error('search is not implemented yet on PostgreSQL')),
-    },
+    messages: { ...pgMessageStore(db, pool, options.onRetry), search: pgSearcher(db, pool) },
     stats: pgStatsStore(db),
     ping: () =>
       guarded(async () => {

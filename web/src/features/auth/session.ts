@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect } from 'react';
 import { sessionExpired } from '../../lib/auth-events.ts';
 import { isUnauthorized } from '../../lib/errors.ts';
@@ -28,6 +28,11 @@ export function useSession() {
     },
     staleTime: Number.POSITIVE_INFINITY,
   });
+}
+
+/** Whether the session is known to have ended (signed out, or a 401): requests now would only fail. */
+export function isSignedOut(queryClient: QueryClient): boolean {
+  return queryClient.getQueryData(sessionQueryKey) === null;
 }
 
 /** Records a new session (after sign-in or sign-up) or its end (null). */

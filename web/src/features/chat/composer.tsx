@@ -5,6 +5,7 @@ import {
   messageTextProblem,
   normalizeMessageText,
 } from '../../../../shared/rules.ts';
+import { useMentionAutocomplete } from '../mentions/use-mention-autocomplete.tsx';
 
 /** The counter appears once this close to the limit. */
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
@@ -19,6 +20,8 @@ export interface ComposerEdit {
 
 interface ComposerProps {
   room: string;
+  /** The signed-in user: not offered when typing `@`. */
+  me: string;
   onSend: (text: string) => void;
   onTyping: () => void;
   /** The message being edited, if any: the composer holds its text and saves instead of sending. */
@@ -44,6 +47,7 @@ export function Composer(props: ComposerProps) {
   const [text, setText] = useState('');
   const lastTyping = useRef(0);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  const mention = useMentionAutocomplete({ room, me: props.me, text, setText, inputRef });
   const textRef = useRef(text);
   textRef.current = text;
   /** The draft put aside while editing; null when not editing. */
@@ -101,6 +105,8 @@ export function Composer(props: ComposerProps) {
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // isComposing: Enter that confirms an IME candidate (Japanese, Chinese…) must not send.
     if (event.nativeEvent.isComposing) return;
+    // While members are offered after `@`, Enter, Tab, the arrows and Escape belong to that list.
+    if (mention.onKeyDown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       submit();
@@ -123,6 +129,7 @@ export function Composer(props: ComposerProps) {
 
   const onChange = (value: string) => {
     setText(value);
+    mention.readCaret();
     const now = Date.now();
     if (!editing && value.trim() !== '' && now - lastTyping.current >= TYPING_EVERY_MS) {
       lastTyping.current = now;
@@ -160,7 +167,9 @@ export function Composer(props: ComposerProps) {
       <label htmlFor="composer-text" className="visually-hidden">
         Message
       </label>
+      {mention.popup}
       <textarea
+        {...mention.inputProps}
         ref={inputRef}
         id="composer-text"
         className="composer__input"

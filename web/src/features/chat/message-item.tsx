@@ -1,6 +1,8 @@
 import { type FocusEvent, memo, type PointerEvent, useRef, useState } from 'react';
 import type { Message } from '../../lib/api-types.ts';
 import { fullTime, shortTime } from '../../lib/format-time.ts';
+import { MessageBody } from '../markdown/message-body.tsx';
+import { mentionsMe } from '../mentions/mention-text.ts';
 import { EmojiPicker } from './emoji-picker.tsx';
 import { MessageActionBar } from './message-action-bar.tsx';
 import { isDeleted } from './message-patches.ts';
@@ -38,6 +40,12 @@ interface MessageItemProps {
   message: Message;
   me: string;
   own: boolean;
+  /**
+   * It follows a message by the same author within a few minutes (see message-groups.ts): the
+   * header is not repeated. Author and time stay in the page for screen readers; the time shows
+   * on hover and focus.
+   */
+  continued: boolean;
   /** The message it replies to is held and deleted since the quote was made. */
   quoteDeleted: boolean;
   pickerOpen: boolean;
@@ -52,7 +60,8 @@ interface MessageItemProps {
 }
 
 /**
- * One message. Text goes in as a React text node: markup in it is shown, never interpreted.
+ * One message. Its text is markdown, built as React elements (MessageBody, decision 021): HTML
+ * in it is shown as text, never interpreted.
  *
  * Its actions appear while the pointer is over it, while focus is in it (each message is a tab
  * stop; Tab goes on into its actions), and after a long press on a touch screen. Only then are they
@@ -92,10 +101,12 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 
   const classes = ['message'];
   if (own) classes.push('message--own');
+  if (props.continued) classes.push('message--continued');
   if (deleted) classes.push('message--deleted');
   if (props.actionsShown) classes.push('message--actions-shown');
   if (props.highlighted) classes.push('message--highlighted');
   if (props.editing) classes.push('message--editing');
+  if (!deleted && !own && mentionsMe(message.mentions, me)) classes.push('message--mentions-me');
 
   return (
     <li
@@ -128,7 +139,9 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
       }}
     >
       <div className="message__meta">
-        <span className="message__author">{message.author}</span>
+        <span className={props.continued ? 'message__author visually-hidden' : 'message__author'}>
+          {message.author}
+        </span>
         {own ? <span className="visually-hidden"> (you)</span> : null}
         <Timestamp date={new Date(message.createdAt)} />
         {message.editedAt && !deleted ? (
@@ -148,7 +161,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
       {deleted ? (
         <p className="message__text message__text--deleted">This message was deleted</p>
       ) : (
-        <p className="message__text">{message.text}</p>
+        <MessageBody text={message.text} mentions={message.mentions} me={me} />
       )}
       {message.reactions.length > 0 ? (
         <ReactionBar

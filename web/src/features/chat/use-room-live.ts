@@ -19,6 +19,11 @@ export interface RoomLive {
   timeline: TimelineSnapshot;
   /** The first page of history: until it is here there is nothing to show. */
   status: 'loading' | 'ready' | 'error';
+  /**
+   * The read marker when the room was opened (see RoomLiveOptions.readMarker): messages after it
+   * were unread then. Null when unknown. Set before `status` becomes ready.
+   */
+  readSeqAtOpen: number | null;
   loadError: string | null;
   retryLoad: () => void;
   loadingOlder: boolean;
@@ -49,6 +54,26 @@ export interface RoomLiveCallbacks {
   onDeleted: (messages: readonly Message[]) => void;
 }
 
+export interface RoomLiveOptions {
+  /**
+   * Where the user stopped reading (rooms.mine's lastReadSeq), fetched alongside the first page.
+   * When the first unread message is older than the newest page, the room opens on the page around
+   * it instead (messages.list `around`), and the live stream, subscribed from that page's last
+   * message, brings everything after it.
+   */
+  readMarker?: () => Promise<number | null>;
+  /**
+   * The room is no longer among the user's rooms (left in another tab): when the stream is refused,
+   * this is asked before joining again, so a leave elsewhere is not undone here.
+   */
+  stillMember?: () => Promise<boolean>;
+  /**
+   * Open at this message instead (a search result, `?at=`): the page around it when it is older
+   * than the newest page. The read marker is still read, for the "New messages" divider.
+   */
+  openAt?: number | null;
+}
+
 /**
  * History and live events of one room, merged into one timeline.
  *
@@ -60,7 +85,7 @@ export interface RoomLiveCallbacks {
  * update replaces the whole message, so replays never show twice. A `reset` (too far behind)
  * refetches the newest page.
  */
-export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLive {
+export function useRoomLive(room: string, callbacks: RoomLiveCallbacks, options: RoomLiveOptions = {}): RoomLive {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
@@ -68,6 +93,11 @@ export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLiv
   const snapshot = useSyncExternalStore(timeline.subscribe, timeline.getSnapshot);
   const [status, setStatus] = useState<RoomLive['status']>('loading');
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [readSeqAtOpen, setReadSeqAtOpen] = useState<number | null>(null);
+  const optionsRef = useRef(options);
+  optionsRef.current = options;
+  /** The first load (or a retry of it) reads the marker and may open around it; a `reset` does not. */
+  const opened = useRef(false);
   const [subscribeFrom, setSubscribeFrom] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState<string | null>(null);
@@ -114,10 +144,30 @@ export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLiv
   const loadNewest = useCallback(async () => {
     try {
       const since = timeline.mark();
-      const page = await queryClient.fetchQuery({
-        ...trpc.messages.list.queryOptions({ room, limit: PAGE_SIZE }),
-        staleTime: 0,
-      });
+      const opening = !opened.current;
+      const [newest, marker] = await Promise.all([
+        queryClient.fetchQuery({
+          ...trpc.messages.list.queryOptions({ room, limit: PAGE_SIZE }),
+          staleTime: 0,
+        }),
+        opening ? (optionsRef.current.readMarker?.() ?? null) : null,
+      ]);
+      let page: { messages: Message[]; hasMore: boolean } = newest;
+      const oldestHeld = newest.messages[0]?.seq;
+      const openAt = opening ? (optionsRef.current.openAt ?? null) : null;
+      const start = openAt ?? (marker === null ? null : marker + 1);
+      if (start !== null && newest.hasMore && oldestHeld !== undefined && oldestHeld > start) {
+        // The message to open at (or the first unread one) is older than the newest page: open on the page around it.
+        const around = await queryClient.fetchQuery({
+          ...trpc.messages.list.queryOptions({ room, around: start, limit: PAGE_SIZE }),
+          staleTime: 0,
+        });
+        page = { messages: around.messages, hasMore: around.hasMoreBefore ?? around.hasMore };
+      }
+      if (opening) {
+        opened.current = true;
+        setReadSeqAtOpen(marker);
+      }
       timeline.replace(page.messages, page.hasMore, since);
       setStatus('ready');
       setLoadError(null);
@@ -223,13 +273,20 @@ export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLiv
           return;
         }
         if (info.code === 'FORBIDDEN' && Date.now() - lastRejoin.current > REJOIN_INTERVAL_MS) {
-          // Membership is what the subscription checks; it can only be missing if the page
-          // opened before joining finished or the server lost it. Join again and resubscribe.
+          // Membership is what the subscription checks. The user may have left the room in another
+          // tab: then it stays left. Otherwise the page opened before joining finished or the
+          // server lost it: join again and resubscribe.
           lastRejoin.current = Date.now();
-          client.rooms.join.mutate({ room }).then(
-            () => restartStream(),
-            (joinError: unknown) => setLiveError(describeApiError(joinError).message),
-          );
+          const stillMember = optionsRef.current.stillMember?.() ?? Promise.resolve(true);
+          stillMember
+            .then((member) => {
+              if (!member) {
+                setLiveError(`You are no longer a member of #${room}`);
+                return;
+              }
+              return client.rooms.join.mutate({ room }).then(() => restartStream());
+            })
+            .catch((joinError: unknown) => setLiveError(describeApiError(joinError).message));
           return;
         }
         if (info.code === null) {
@@ -255,6 +312,7 @@ export function useRoomLive(room: string, callbacks: RoomLiveCallbacks): RoomLiv
   return {
     timeline: snapshot,
     status,
+    readSeqAtOpen,
     loadError,
     retryLoad: () => void loadNewest(),
     loadingOlder,
