@@ -20,6 +20,7 @@ import { registerJsonBody } from '../server/http/json-body.ts';
 import { registerSecurity } from '../server/http/security.ts';
 import { disabledMetrics } from '../server/metrics/metrics.ts';
 import { publicProcedure, router } from '../server/trpc.ts';
+import { orderMentions } from '../shared/mentions.ts';
 import { replyExcerpt } from '../shared/rules.ts';
 
 interface PageRow {
@@ -50,12 +51,13 @@ interface Reaction {
 }
 
 /*
- * What a fair minimal messages.list does since decision 019, as two prepared statements:
+ * What a fair minimal messages.list does since decision 019, as prepared statements:
  * - the newest `limit` messages of a room by name (one more to tell hasMore) with their authors,
  *   left-joined to the message each replies to (same room, that seq) and its author, as
  *   server/store/messages.ts reads them;
  * - the reactions of the page's messages with their users, in first-use order (reactions.id),
- *   one query for the whole page (the ids passed as one JSON array), grouped here per message.
+ *   one query for the whole page (the ids passed as one JSON array), grouped here per message;
+ * - their mentions (issue 13), one more query for the page, as the store does.
  * Same rows, same SQL joins and the same number of queries as the store; what the baseline skips
  * is everything around them (session, room and membership checks, zod, drizzle's query building).
  */
@@ -76,6 +78,12 @@ const pageReactions = historyDb?.prepare<[string], ReactionRow>(
    from reactions r join users u on u.id = r.user_id
    where r.message_id in (select value from json_each(?))
    order by r.id`,
+);
+
+const pageMentions = historyDb?.prepare<[string], { messageId: number; username: string }>(
+  `select mm.message_id as messageId, u.username
+   from message_mentions mm join users u on u.id = mm.user_id
+   where mm.message_id in (select value from json_each(?))`,
 );
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -100,13 +108,18 @@ function groupByMessage(rows: readonly ReactionRow[]): Map<number, Reaction[]> {
   return byMessage;
 }
 
-/** The page messages.list returns, from the two prepared queries above. */
+/** The page messages.list returns, from the prepared queries above. */
 function readPage(room: string, limit: number) {
-  if (!newestPage || !pageReactions) throw new Error('start with BENCH_HISTORY_DB for the history baseline');
+  if (!newestPage || !pageReactions || !pageMentions)
+    throw new Error('start with BENCH_HISTORY_DB for the history baseline');
   const rows = newestPage.all(room, limit + 1);
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
-  const reactions = groupByMessage(pageReactions.all(JSON.stringify(page.map((row) => row.id))));
+  const ids = JSON.stringify(page.map((row) => row.id));
+  const reactions = groupByMessage(pageReactions.all(ids));
+  const mentions = new Map<number, string[]>();
+  for (const row of pageMentions.all(ids))
+    mentions.set(row.messageId, [...(mentions.get(row.messageId) ?? []), row.username]);
   return {
     // Keys in messageSchema's order, so the JSON is byte for byte messages.list's.
     messages: page.map((row) => ({
@@ -129,6 +142,7 @@ function readPage(room: string, limit: number) {
               text: row.replyDeletedAt === null ? replyExcerpt(row.replyText ?? '') : '',
               deleted: row.replyDeletedAt !== null,
             },
+      mentions: orderMentions(row.text, mentions.get(row.id) ?? []),
     })),
     hasMore,
   };
