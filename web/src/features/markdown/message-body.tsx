@@ -1,12 +1,13 @@
 import { lazy, memo, Suspense } from 'react';
 import { splitMentions } from '../mentions/mention-text.ts';
 import './markdown.css';
+import { importWithRetry } from '../../lib/import-with-retry.ts';
 
 /**
  * Code-split out of the initial bundle (decision 021): fetched when the first message renders, which
  * shows as plain text until then.
  */
-const MarkdownRenderer = lazy(() => import('./markdown-renderer.tsx'));
+const MarkdownRenderer = lazy(() => importWithRetry(() => import('./markdown-renderer.tsx')));
 
 interface MessageBodyProps {
   text: string;

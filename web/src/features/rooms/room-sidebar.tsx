@@ -2,12 +2,15 @@ import { type FormEvent, lazy, Suspense, useId, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { isValidRoomName, normalizeRoomName, ROOM_NAME_RULE } from '../../../../shared/rules.ts';
 import type { MyRoom } from '../../lib/api-types.ts';
+import { importWithRetry } from '../../lib/import-with-retry.ts';
 import { SignOutButton } from '../auth/sign-out-button.tsx';
 import { roomPath } from './room-path.ts';
 
 // Browsing every room is occasional: its dialog loads when first opened.
 const BrowseRoomsDialog = lazy(() =>
-  import('./browse-rooms-dialog.tsx').then((module) => ({ default: module.BrowseRoomsDialog })),
+  importWithRetry(() => import('./browse-rooms-dialog.tsx')).then((module) => ({
+    default: module.BrowseRoomsDialog,
+  })),
 );
 
 /** Counts stop at 1000 on the server (UNREAD_COUNT_CAP): shown as "999+". */

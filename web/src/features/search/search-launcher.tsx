@@ -1,7 +1,12 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
+import { importWithRetry } from '../../lib/import-with-retry.ts';
 
-const loadDialog = () => import('./search-dialog.tsx');
+const loadDialog = () => importWithRetry(() => import('./search-dialog.tsx'));
 const SearchDialog = lazy(loadDialog);
+/** Fetch ahead of need; a failure is harmless (opening the dialog imports it again). */
+const preload = () => {
+  loadDialog().catch(() => {});
+};
 /** The dialog's chunk (2 KiB gzipped) is fetched this long after the room page shows. */
 const PRELOAD_AFTER_MS = 2_000;
 
@@ -22,7 +27,7 @@ export function SearchLauncher({ room }: { room: string | null }) {
   // Fetched once the page has settled, so keys typed right after Ctrl+K land in the search box
   // rather than wherever the focus was while the dialog loaded.
   useEffect(() => {
-    const timer = setTimeout(() => void loadDialog(), PRELOAD_AFTER_MS);
+    const timer = setTimeout(preload, PRELOAD_AFTER_MS);
     return () => clearTimeout(timer);
   }, []);
 
@@ -49,8 +54,8 @@ export function SearchLauncher({ room }: { room: string | null }) {
         className="button button--quiet tool-button"
         aria-keyshortcuts="Control+K /"
         onClick={() => setOpen(true)}
-        onPointerEnter={() => void loadDialog()}
-        onFocus={() => void loadDialog()}
+        onPointerEnter={preload}
+        onFocus={preload}
       >
         <svg className="tool-icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
           <path
