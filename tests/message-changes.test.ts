@@ -23,54 +23,11 @@ import {
   type RoomSummary,
   type TestUser,
 } from './support/fixtures.ts';
+import { roomOfFour } from './support/room-of-four.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
-interface Users {
-  /** Creates every room of these tests: the moderator. */
-  owner: TestUser;
-  alice: TestUser;
-  bob: TestUser;
-  /** Signed in, member of no room. */
-  outsider: TestUser;
-}
-
-interface Fixtures {
-  server: TestServer;
-  users: Users;
-  /** A fresh room created by `owner`, with alice and bob as members. */
-  room: string;
-}
-
 /** Issue 12's message changes over real HTTP: one server per file, one fresh room per test. */
-const it = test.extend<Fixtures>({
-  server: [
-    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
-    async ({}, use) => {
-      const server = await startTestServer({ RATE_LIMITS: 'off' });
-      await use(server);
-      await server.close();
-    },
-    { scope: 'file' },
-  ],
-  users: [
-    async ({ server }, use) => {
-      const [owner, alice, bob, outsider] = await Promise.all(
-        ['owner', 'alice', 'bob', 'outsider'].map((name) => newUser(server.baseUrl, uniqueName(name))),
-      );
-      if (!owner || !alice || !bob || !outsider) throw new Error('sign-up failed');
-      await use({ owner, alice, bob, outsider });
-    },
-    { scope: 'file' },
-  ],
-  room: async ({ server, users }, use) => {
-    const room = uniqueName('chg');
-    const created = await joinRoom(server.baseUrl, users.owner.token, room);
-    expect(created.created).toBe(true);
-    await joinRoom(server.baseUrl, users.alice.token, room);
-    await joinRoom(server.baseUrl, users.bob.token, room);
-    await use(room);
-  },
-});
+const it = roomOfFour({ roomPrefix: 'chg' });
 
 /** A server with the default configuration, RATE_LIMITS=on, for the one test that needs it. */
 const limited = test.extend<{ limitedServer: TestServer }>({

@@ -1,4 +1,4 @@
-import { describe, expect, test, vi } from 'vitest';
+import { describe, expect, vi } from 'vitest';
 import { answered, type MessageApi, messageApi, type Outcome, refused, type TransportName } from './support/changes.ts';
 import { type RestResponse, rest, trpcClient, uniqueName } from './support/clients.ts';
 import {
@@ -14,7 +14,8 @@ import {
   type TestUser,
   trpcFailure,
 } from './support/fixtures.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { roomOfFour } from './support/room-of-four.ts';
+import type { TestServer } from './support/server.ts';
 
 /** One entry of rooms.mine, as issue 13's contract names its fields. */
 interface MyRoom {
@@ -33,52 +34,8 @@ interface AroundPage extends MessagePage {
   hasMoreAfter?: boolean;
 }
 
-interface Users {
-  /** Creates every room of these tests. */
-  owner: TestUser;
-  alice: TestUser;
-  /** Signed up with capitals in their name: mentions must answer it as typed at sign-up. */
-  bob: TestUser;
-  /** Signed in, member of no room. */
-  outsider: TestUser;
-}
-
-interface Fixtures {
-  server: TestServer;
-  users: Users;
-  /** A fresh room created by `owner`, with alice and bob as members. */
-  room: string;
-}
-
 /** Issue 13's rooms.mine, read markers, leave, `around` and mentions over real HTTP: one server per file. */
-const it = test.extend<Fixtures>({
-  server: [
-    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
-    async ({}, use) => {
-      const server = await startTestServer({ RATE_LIMITS: 'off' });
-      await use(server);
-      await server.close();
-    },
-    { scope: 'file' },
-  ],
-  users: [
-    async ({ server }, use) => {
-      const [owner, alice, bob, outsider] = await Promise.all(
-        ['owner', 'alice', 'Bob', 'outsider'].map((name) => newUser(server.baseUrl, uniqueName(name))),
-      );
-      if (!owner || !alice || !bob || !outsider) throw new Error('sign-up failed');
-      await use({ owner, alice, bob, outsider });
-    },
-    { scope: 'file' },
-  ],
-  room: async ({ server, users }, use) => {
-    const room = uniqueName('mine');
-    expect((await joinRoom(server.baseUrl, users.owner.token, room)).created).toBe(true);
-    await joinRoom(server.baseUrl, users.alice.token, room);
-    await joinRoom(server.baseUrl, users.bob.token, room);
-    await use(room);
-  },
-});
+const it = roomOfFour({ roomPrefix: 'mine', bobName: 'Bob' });
 
 /** rooms.mine over both transports: they must answer the same list, each entry with exactly the contract's keys. */
 async function mine(server: TestServer, user: TestUser): Promise<MyRoom[]> {
