@@ -2,7 +2,7 @@ import { and, asc, count, eq, gt, lte, sql } from 'drizzle-orm';
 import { MAX_REACTIONS_PER_MESSAGE } from '../../shared/rules.ts';
 import type { Db } from '../db/client.ts';
 import { memberships, messageChanges, messageMentions, messages, reactions, rooms, users } from '../db/schema.ts';
-import { getMessage, writeMentions } from './messages.ts';
+import { getMessage, getMessages, writeMentions } from './messages.ts';
 import { perDatabase } from './prepared.ts';
 import { CHANGE_LOG_LENGTH, type ChangePage, type ChangeResult, type RoomChange, type RoomRow } from './store.ts';
 
@@ -54,19 +54,20 @@ function write(db: Db, work: () => ChangeResult): ChangeResult {
  */
 function recordChanges(db: Db, room: RoomRow, seqs: readonly number[]): RoomChange[] {
   const s = statements(db);
-  const changes: RoomChange[] = [];
-  let last = 0;
+  const numbered: { change: number; seq: number }[] = [];
   for (const seq of seqs) {
     const next = s.nextChange.get({ roomId: room.id });
     if (!next) throw new Error(`room ${room.id} vanished inside its own transaction`);
     s.log.run({ roomId: room.id, change: next.change, seq });
-    last = next.change;
-    const message = getMessage(db, room, seq);
-    if (!message) throw new Error(`message ${seq} vanished inside its own transaction`);
-    changes.push({ change: next.change, type: 'update', message });
+    numbered.push({ change: next.change, seq });
   }
-  s.prune.run({ roomId: room.id, oldest: last - CHANGE_LOG_LENGTH });
-  return changes;
+  s.prune.run({ roomId: room.id, oldest: (numbered.at(-1)?.change ?? 0) - CHANGE_LOG_LENGTH });
+  const read = getMessages(db, room, seqs);
+  return numbered.map(({ change, seq }) => {
+    const message = read.get(seq);
+    if (!message) throw new Error(`message ${seq} vanished inside its own transaction`);
+    return { change, type: 'update', message };
+  });
 }
 
 function changed(db: Db, room: RoomRow, seq: number, withReplies: boolean): ChangeResult {
@@ -219,14 +220,14 @@ export function listChanges(db: Db, room: RoomRow, after: number, limit: number)
       ...logged.map((row) => ({ ...row, type: 'update' as const })),
     ].sort((a, b) => a.change - b.change);
     const page = merged.slice(0, limit);
-    const bySeq = new Map<number, ReturnType<typeof getMessage>>();
+    const read = getMessages(
+      db,
+      room,
+      page.map((entry) => entry.seq),
+    );
     const changes: RoomChange[] = [];
     for (const entry of page) {
-      let message = bySeq.get(entry.seq);
-      if (message === undefined) {
-        message = getMessage(db, room, entry.seq);
-        bySeq.set(entry.seq, message);
-      }
+      const message = read.get(entry.seq);
       if (message) changes.push({ change: entry.change, type: entry.type, message });
     }
     return { changes, hasMore: merged.length > limit };

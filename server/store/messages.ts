@@ -145,6 +145,22 @@ function listAround(db: Db, room: { id: number; name: string }, around: number, 
   };
 }
 
+/**
+ * Several messages of a room by seq, as stored, in one query for the rows and one each for their
+ * reactions and mentions (a catch-up page or a change's replies, not a query per message).
+ */
+export function getMessages(
+  db: Db,
+  room: { id: number; name: string },
+  seqs: readonly number[],
+): Map<number, MessageDto> {
+  if (seqs.length === 0) return new Map();
+  const rows = selectMessages(db)
+    .where(and(eq(messages.roomId, room.id), inArray(messages.seq, [...new Set(seqs)])))
+    .all();
+  return new Map(toMessageDtos(db, room.name, rows).map((message) => [message.seq, message]));
+}
+
 /** One message as stored (tombstones included). */
 export function getMessage(db: Db, room: { id: number; name: string }, seq: number): MessageDto | undefined {
   const row = pageQueries(db).one.get({ roomId: room.id, seq });

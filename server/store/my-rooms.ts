@@ -20,8 +20,9 @@ const unreadMessages = () =>
     isNull(messages.deletedAt),
   );
 
-const statements = perDatabase((db) => ({
-  mine: db
+/** A user's memberships with what each "my rooms" entry shows besides its counts. */
+const membershipRows = (db: Db) =>
+  db
     .select({
       roomId: rooms.id,
       name: rooms.name,
@@ -30,20 +31,14 @@ const statements = perDatabase((db) => ({
       lastReadSeq: memberships.lastReadSeq,
     })
     .from(memberships)
-    .innerJoin(rooms, eq(rooms.id, memberships.roomId))
+    .innerJoin(rooms, eq(rooms.id, memberships.roomId));
+
+const statements = perDatabase((db) => ({
+  mine: membershipRows(db)
     .where(eq(memberships.userId, sql.placeholder('userId')))
     .orderBy(sql`${rooms.lastMessageAt} is null`, desc(rooms.lastMessageAt), asc(rooms.name))
     .prepare(),
-  one: db
-    .select({
-      roomId: rooms.id,
-      name: rooms.name,
-      lastSeq: rooms.lastSeq,
-      lastMessageAt: rooms.lastMessageAt,
-      lastReadSeq: memberships.lastReadSeq,
-    })
-    .from(memberships)
-    .innerJoin(rooms, eq(rooms.id, memberships.roomId))
+  one: membershipRows(db)
     .where(and(eq(memberships.userId, sql.placeholder('userId')), eq(memberships.roomId, sql.placeholder('roomId'))))
     .prepare(),
   // count(*) over a LIMITed subquery: the scan stops at the cap.

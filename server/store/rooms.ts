@@ -173,19 +173,24 @@ export function listMembers(db: Db, roomId: number, page: KeysetRequest<MemberKe
   return toKeysetPage(fetched, page.limit, (row): MemberKey => [row.joinedAt.getTime(), row.username]);
 }
 
-export function getRoomLastSeqs(db: Db, names: readonly string[]): Map<string, number> {
+/** One counter of each named room that exists (unknown names left out), in chunked queries. */
+function roomCounters(
+  db: Db,
+  names: readonly string[],
+  counter: typeof rooms.lastSeq | typeof rooms.lastChange,
+): Map<string, number> {
   const heads = new Map<string, number>();
   // SQLite allows 32766 parameters per statement; chunk well below it.
   for (let start = 0; start < names.length; start += 500) {
     const chunk = names.slice(start, start + 500);
-    const rows = db
-      .select({ name: rooms.name, lastSeq: rooms.lastSeq })
-      .from(rooms)
-      .where(inArray(rooms.name, chunk))
-      .all();
-    for (const row of rows) heads.set(row.name, row.lastSeq);
+    const rows = db.select({ name: rooms.name, value: counter }).from(rooms).where(inArray(rooms.name, chunk)).all();
+    for (const row of rows) heads.set(row.name, row.value);
   }
   return heads;
+}
+
+export function getRoomLastSeqs(db: Db, names: readonly string[]): Map<string, number> {
+  return roomCounters(db, names, rooms.lastSeq);
 }
 
 export function getRoomLastSeq(db: Db, roomId: number): number {
@@ -201,18 +206,7 @@ export function getRoomLastChange(db: Db, roomId: number): number {
 }
 
 export function getRoomLastChanges(db: Db, names: readonly string[]): Map<string, number> {
-  const heads = new Map<string, number>();
-  // SQLite allows 32766 parameters per statement; chunk well below it.
-  for (let start = 0; start < names.length; start += 500) {
-    const chunk = names.slice(start, start + 500);
-    const rows = db
-      .select({ name: rooms.name, lastChange: rooms.lastChange })
-      .from(rooms)
-      .where(inArray(rooms.name, chunk))
-      .all();
-    for (const row of rows) heads.set(row.name, row.lastChange);
-  }
-  return heads;
+  return roomCounters(db, names, rooms.lastChange);
 }
 
 export function getRoomCreator(db: Db, roomId: number): number | null {
