@@ -3,11 +3,14 @@ import { disabledMetrics, type Metrics } from '../metrics/metrics.ts';
 import type { LiveConnection } from './live-connection.ts';
 import { eventId, wireChange } from './room-events.ts';
 import { type SubscriptionTag, subscriptionKey, trackedDataFrame } from './trpc-wire.ts';
+import { textFrame, writeTextFrame } from './ws-frame.ts';
 
 export interface DirectSubscriber {
   connection: LiveConnection;
   /** How the client addressed this subscription (its request id and jsonrpc tag). */
   tag: SubscriptionTag;
+  /** subscriptionKey(tag), computed once: subscribers sharing it share a frame. */
+  key?: string;
   /** The newest change (decision 019) this subscriber has been sent. */
   lastChange: number;
   /**
@@ -65,7 +68,7 @@ export class RoomBroadcaster {
     const seq = event.change;
     const trackedId = eventId(seq);
     const data = wireChange(event);
-    const frames = new Map<string, Buffer>();
+    const frames = new Map<string, { payload: Buffer; frame: Buffer }>();
     let sent = 0;
     for (const subscriber of subscribers) {
       if (seq <= subscriber.lastChange) continue;
@@ -92,14 +95,15 @@ export class RoomBroadcaster {
         connection.drop();
         continue;
       }
-      const key = subscriptionKey(subscriber.tag);
+      subscriber.key ??= subscriptionKey(subscriber.tag);
       // Most clients number their requests from 1, so the same frame usually serves many sockets.
-      let frame = frames.get(key);
-      if (!frame) {
-        frame = Buffer.from(trackedDataFrame(subscriber.tag, trackedId, data));
-        frames.set(key, frame);
+      let built = frames.get(subscriber.key);
+      if (!built) {
+        const payload = Buffer.from(trackedDataFrame(subscriber.tag, trackedId, data));
+        built = { payload, frame: textFrame(payload) };
+        frames.set(subscriber.key, built);
       }
-      connection.socket.send(frame, { binary: false });
+      writeTextFrame(connection.socket, built.frame, built.payload);
       subscriber.lastChange = seq;
       sent += 1;
     }
