@@ -36,7 +36,7 @@ export function textFrame(payload: Buffer): Buffer {
  */
 export function writeTextFrame(socket: WebSocket, frame: Buffer, payload: Buffer): void {
   const stream = (socket as unknown as { _socket?: Duplex | null })._socket;
-  if (socket.readyState === WebSocket.OPEN && socket.extensions === '' && stream && stream.writable) {
+  if (socket.readyState === WebSocket.OPEN && socket.extensions === '' && stream?.writable) {
     stream.write(frame);
     return;
   }

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
+import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
+import { alias, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { orderMentions } from '../../shared/mentions.ts';
 import type { Db } from '../db/client.ts';
 import { memberships, messageMentions, messages, reactions, rooms, users } from '../db/schema.ts';
@@ -37,29 +37,51 @@ export function selectMessages(db: Db) {
     .leftJoin(originalAuthor, eq(originalAuthor.id, original.authorId));
 }
 
-/** The reactions of the given messages, grouped per message in first-use order. */
-export function reactionsOf(db: Db, messageIds: readonly number[]) {
-  if (messageIds.length === 0) return new Map<number, MessageDto['reactions']>();
-  const rows = db
+/** `column in (the JSON array bound to placeholder `name`)`: one prepared statement for any number of values. */
+const inJsonArray = (column: SQL | SQLiteColumn, name: string) =>
+  sql`${column} in (select value from json_each(${sql.placeholder(name)}))`;
+
+/**
+ * The per-page lookups, prepared once per database. Built per call with inArray they cost more than
+ * running them: building and preparing the two queries was a third of a history page's CPU
+ * (decision 011). The ids travel as one JSON array, so the statement does not depend on how many.
+ */
+const pageLookups = perDatabase((db) => ({
+  reactions: db
     .select({ messageId: reactions.messageId, emoji: reactions.emoji, username: users.username })
     .from(reactions)
     .innerJoin(users, eq(users.id, reactions.userId))
-    .where(inArray(reactions.messageId, [...messageIds]))
+    .where(inJsonArray(reactions.messageId, 'ids'))
     .orderBy(asc(reactions.id))
-    .all();
-  return groupReactions(rows);
+    .prepare(),
+  mentions: db
+    .select({ messageId: messageMentions.messageId, username: users.username })
+    .from(messageMentions)
+    .innerJoin(users, eq(users.id, messageMentions.userId))
+    .where(inJsonArray(messageMentions.messageId, 'ids'))
+    .prepare(),
+  bySeqs: selectMessages(db)
+    .where(and(eq(messages.roomId, sql.placeholder('roomId')), inJsonArray(messages.seq, 'seqs')))
+    .prepare(),
+  membersNamed: db
+    .select({ id: users.id, username: users.username })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.roomId, sql.placeholder('roomId')), inJsonArray(sql`lower(${users.username})`, 'names')))
+    .orderBy(asc(users.id))
+    .prepare(),
+}));
+
+/** The reactions of the given messages, grouped per message in first-use order. */
+export function reactionsOf(db: Db, messageIds: readonly number[]) {
+  if (messageIds.length === 0) return new Map<number, MessageDto['reactions']>();
+  return groupReactions(pageLookups(db).reactions.all({ ids: JSON.stringify(messageIds) }));
 }
 
 /** The usernames each of the given messages mentions. */
 export function mentionsOf(db: Db, messageIds: readonly number[]) {
   if (messageIds.length === 0) return new Map<number, string[]>();
-  const rows = db
-    .select({ messageId: messageMentions.messageId, username: users.username })
-    .from(messageMentions)
-    .innerJoin(users, eq(users.id, messageMentions.userId))
-    .where(inArray(messageMentions.messageId, [...messageIds]))
-    .all();
-  return groupMentions(rows);
+  return groupMentions(pageLookups(db).mentions.all({ ids: JSON.stringify(messageIds) }));
 }
 
 /** Full DTOs for rows read with messageColumns: one more query each for their reactions and mentions. */
@@ -90,13 +112,7 @@ export function membersNamed(db: Db, roomId: number, names: readonly string[]): 
   if (names.length === 0) return [];
   // lower() on SQLite folds ASCII only; usernames are ASCII (USERNAME_PATTERN), so toLowerCase agrees.
   const lowered = [...new Set(names.map((name) => name.toLowerCase()))];
-  return db
-    .select({ id: users.id, username: users.username })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.roomId, roomId), inArray(sql`lower(${users.username})`, lowered)))
-    .orderBy(asc(users.id))
-    .all();
+  return pageLookups(db).membersNamed.all({ roomId, names: JSON.stringify(lowered) });
 }
 
 /**
@@ -155,9 +171,7 @@ export function getMessages(
   seqs: readonly number[],
 ): Map<number, MessageDto> {
   if (seqs.length === 0) return new Map();
-  const rows = selectMessages(db)
-    .where(and(eq(messages.roomId, room.id), inArray(messages.seq, [...new Set(seqs)])))
-    .all();
+  const rows = pageLookups(db).bySeqs.all({ roomId: room.id, seqs: JSON.stringify([...new Set(seqs)]) });
   return new Map(toMessageDtos(db, room.name, rows).map((message) => [message.seq, message]));
 }
 
