@@ -6,13 +6,17 @@
  * validation. Started by the bench like the real server: PORT, HOST, RATE_LIMITS, LOG_LEVEL.
  * With BENCH_HISTORY_DB set (a seeded SQLite file), `page` is the history baseline: the same two
  * prepared queries messages.list needs (the page with its replied-to messages, then the page's
- * reactions) for the same rows, shaped the same, JSON-encoded by tRPC.
+ * reactions) for the same rows, shaped the same, JSON-encoded by tRPC. With
+ * BENCH_HISTORY_DATABASE_URL instead (a PostgreSQL copy of the seed), the same three queries run on
+ * PostgreSQL as `pg` named prepared statements over a pool of the server's size: the baseline of
+ * the same kind on that backend.
  */
 
 import cookie from '@fastify/cookie';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { fastifyOptions } from '../server/app.ts';
 import { parseConfig } from '../server/config.ts';
 import { type Context, noHttp } from '../server/context.ts';
@@ -61,30 +65,91 @@ interface Reaction {
  * Same rows, same SQL joins and the same number of queries as the store; what the baseline skips
  * is everything around them (session, room and membership checks, zod, drizzle's query building).
  */
-const historyDb = process.env.BENCH_HISTORY_DB ? new Database(process.env.BENCH_HISTORY_DB) : null;
-const newestPage = historyDb?.prepare<[string, number], PageRow>(
-  `select m.id, m.seq, u.username as author, m.text, m.created_at as createdAt, m.client_id as clientId,
-     m.edited_at as editedAt, m.deleted_at as deletedAt,
-     o.seq as replySeq, ou.username as replyAuthor, o.text as replyText, o.deleted_at as replyDeletedAt
-   from messages m
-   join users u on u.id = m.author_id
-   left join messages o on o.room_id = m.room_id and o.seq = m.reply_to
-   left join users ou on ou.id = o.author_id
-   where m.room_id = (select id from rooms where name = ?)
-   order by m.seq desc limit ?`,
-);
-const pageReactions = historyDb?.prepare<[string], ReactionRow>(
-  `select r.message_id as messageId, r.emoji, u.username
-   from reactions r join users u on u.id = r.user_id
-   where r.message_id in (select value from json_each(?))
-   order by r.id`,
-);
+interface PageQueries {
+  newest(room: string, limit: number): Promise<PageRow[]>;
+  reactions(idsJson: string): Promise<ReactionRow[]>;
+  mentions(idsJson: string): Promise<{ messageId: number; username: string }[]>;
+}
 
-const pageMentions = historyDb?.prepare<[string], { messageId: number; username: string }>(
-  `select mm.message_id as messageId, u.username
-   from message_mentions mm join users u on u.id = mm.user_id
-   where mm.message_id in (select value from json_each(?))`,
-);
+function sqliteQueries(path: string): PageQueries {
+  const db = new Database(path);
+  const newest = db.prepare<[string, number], PageRow>(
+    `select m.id, m.seq, u.username as author, m.text, m.created_at as createdAt, m.client_id as clientId,
+       m.edited_at as editedAt, m.deleted_at as deletedAt,
+       o.seq as replySeq, ou.username as replyAuthor, o.text as replyText, o.deleted_at as replyDeletedAt
+     from messages m
+     join users u on u.id = m.author_id
+     left join messages o on o.room_id = m.room_id and o.seq = m.reply_to
+     left join users ou on ou.id = o.author_id
+     where m.room_id = (select id from rooms where name = ?)
+     order by m.seq desc limit ?`,
+  );
+  const reactions = db.prepare<[string], ReactionRow>(
+    `select r.message_id as messageId, r.emoji, u.username
+     from reactions r join users u on u.id = r.user_id
+     where r.message_id in (select value from json_each(?))
+     order by r.id`,
+  );
+  const mentions = db.prepare<[string], { messageId: number; username: string }>(
+    `select mm.message_id as messageId, u.username
+     from message_mentions mm join users u on u.id = mm.user_id
+     where mm.message_id in (select value from json_each(?))`,
+  );
+  return {
+    newest: async (room, limit) => newest.all(room, limit),
+    reactions: async (ids) => reactions.all(ids),
+    mentions: async (ids) => mentions.all(ids),
+  };
+}
+
+/** The same queries in PostgreSQL's dialect (timestamps come back as epoch ms, like SQLite's). */
+function postgresQueries(url: string, poolSize: number): PageQueries {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+  const run = async <Row>(name: string, text: string, values: unknown[]): Promise<Row[]> =>
+    (await pool.query<Row & pg.QueryResultRow>({ name, text, values })).rows;
+  return {
+    newest: (room, limit) =>
+      run<PageRow>(
+        'bench_newest_page',
+        `select m.id::float8 as "id", m.seq::float8 as "seq", u.username as "author", m.text,
+           ${ms('m.created_at')} as "createdAt", m.client_id as "clientId",
+           ${ms('m.edited_at')} as "editedAt", ${ms('m.deleted_at')} as "deletedAt",
+           o.seq::float8 as "replySeq", ou.username as "replyAuthor", o.text as "replyText",
+           ${ms('o.deleted_at')} as "replyDeletedAt"
+         from messages m
+         join users u on u.id = m.author_id
+         left join messages o on o.room_id = m.room_id and o.seq = m.reply_to
+         left join users ou on ou.id = o.author_id
+         where m.room_id = (select id from rooms where name = $1)
+         order by m.seq desc limit $2`,
+        [room, limit],
+      ),
+    reactions: (ids) =>
+      run<ReactionRow>(
+        'bench_page_reactions',
+        `select r.message_id::float8 as "messageId", r.emoji, u.username
+         from reactions r join users u on u.id = r.user_id
+         where r.message_id = any(select jsonb_array_elements_text($1::jsonb)::bigint)
+         order by r.id`,
+        [ids],
+      ),
+    mentions: (ids) =>
+      run<{ messageId: number; username: string }>(
+        'bench_page_mentions',
+        `select mm.message_id::float8 as "messageId", u.username
+         from message_mentions mm join users u on u.id = mm.user_id
+         where mm.message_id = any(select jsonb_array_elements_text($1::jsonb)::bigint)`,
+        [ids],
+      ),
+  };
+}
+
+const queries: PageQueries | null = process.env.BENCH_HISTORY_DATABASE_URL
+  ? postgresQueries(process.env.BENCH_HISTORY_DATABASE_URL, parseConfig(process.env).DATABASE_POOL_SIZE)
+  : process.env.BENCH_HISTORY_DB
+    ? sqliteQueries(process.env.BENCH_HISTORY_DB)
+    : null;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -109,17 +174,16 @@ function groupByMessage(rows: readonly ReactionRow[]): Map<number, Reaction[]> {
 }
 
 /** The page messages.list returns, from the prepared queries above. */
-function readPage(room: string, limit: number) {
-  if (!newestPage || !pageReactions || !pageMentions)
-    throw new Error('start with BENCH_HISTORY_DB for the history baseline');
-  const rows = newestPage.all(room, limit + 1);
+async function readPage(room: string, limit: number) {
+  if (!queries) throw new Error('start with BENCH_HISTORY_DB or BENCH_HISTORY_DATABASE_URL for the history baseline');
+  const rows = await queries.newest(room, limit + 1);
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
   const ids = JSON.stringify(page.map((row) => row.id));
-  const reactions = groupByMessage(pageReactions.all(ids));
+  const [reactionRows, mentionRows] = await Promise.all([queries.reactions(ids), queries.mentions(ids)]);
+  const reactions = groupByMessage(reactionRows);
   const mentions = new Map<number, string[]>();
-  for (const row of pageMentions.all(ids))
-    mentions.set(row.messageId, [...(mentions.get(row.messageId) ?? []), row.username]);
+  for (const row of mentionRows) mentions.set(row.messageId, [...(mentions.get(row.messageId) ?? []), row.username]);
   return {
     // Keys in messageSchema's order, so the JSON is byte for byte messages.list's.
     messages: page.map((row) => ({

@@ -47,12 +47,8 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
     );
 
   context.log(`history: atlas-chat, pages of ${PAGE} from a room of ${messages} messages`);
-  const atlas = await startServer(
-    'server/main.ts',
-    context.pinning,
-    await context.databases.serverEnv(seed.path),
-    context.serverNodeArgs('history-atlas'),
-  );
+  const atlasEnv = await context.databases.serverEnv(seed.path);
+  const atlas = await startServer('server/main.ts', context.pinning, atlasEnv, context.serverNodeArgs('history-atlas'));
   let rest: HttpLoadResult;
   let trpc: HttpLoadResult;
   let atlasPage: unknown;
@@ -70,7 +66,9 @@ export async function runHistory(context: BenchContext): Promise<ScenarioResult>
   const bare = await startServer(
     'bench/baseline-trpc-server.ts',
     context.pinning,
-    { BENCH_HISTORY_DB: seed.path },
+    // The same kind of query on the same backend: on PostgreSQL, the database the atlas-chat
+    // server just read (a copy of the seed), with `pg` prepared statements.
+    atlasEnv.DATABASE_URL ? { BENCH_HISTORY_DATABASE_URL: atlasEnv.DATABASE_URL } : { BENCH_HISTORY_DB: seed.path },
     context.serverNodeArgs('history-baseline'),
   );
   let query: HttpLoadResult;
