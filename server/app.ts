@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
+import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { MAX_BATCH_SIZE, ROOM_NAME_PATTERN } from '../shared/rules.ts';
@@ -16,6 +17,7 @@ import { registerRestApi } from './http/openapi.ts';
 import { redisRateLimitStore } from './http/redis-rate-limit-store.ts';
 import { isUpgrade, registerSecurity } from './http/security.ts';
 import { MAX_TRPC_PATH_LENGTH, registerTrpcHttpGuards } from './http/trpc-http.ts';
+import { registerSingleCallRoutes, SINGLE_CALL_PATHS } from './http/trpc-single-call.ts';
 import { registerWebApp } from './http/web.ts';
 import { PasswordGate } from './lib/password-gate.ts';
 import { createRateLimits, memoryStore, redisStore } from './lib/rate-limiter.ts';
@@ -247,6 +249,19 @@ export async function createApp(config: Config): Promise<App> {
   metrics.countWebSocketsWith(() => server.websocketServer.clients.size);
 
   const createContext = createContextFactory(deps, (header) => server.parseCookie(header), upgrades);
+  const onTrpcError = ({ error, path }: { error: TRPCError; path?: string | undefined }) => {
+    // tRPC also reports every socket error; handleSocketError has logged those already.
+    if (error.code !== 'INTERNAL_SERVER_ERROR' || isClientSocketError(error.cause)) return;
+    server.log.error({ err: error, path }, 'tRPC procedure failed');
+  };
+  // Before tRPC's plugin: these static routes take the lone calls of hot mutations off its adapter.
+  await registerSingleCallRoutes(server, '/api/trpc', SINGLE_CALL_PATHS, {
+    router: appRouter,
+    createContext,
+    // Checked first, with a clearer message, by registerTrpcHttpGuards; this is the backstop.
+    maxBatchSize: MAX_BATCH_SIZE,
+    onError: onTrpcError,
+  });
   await server.register(fastifyTRPCPlugin<AppRouter>, {
     prefix: '/api/trpc',
     useWSS: true,
@@ -257,11 +272,7 @@ export async function createApp(config: Config): Promise<App> {
       // Checked first, with a clearer message, by registerTrpcHttpGuards; this is the backstop.
       maxBatchSize: MAX_BATCH_SIZE,
       experimental_encoder: createWireEncoder({ refuseInBatch }),
-      onError({ error, path }) {
-        // tRPC also reports every socket error; handleSocketError has logged those already.
-        if (error.code !== 'INTERNAL_SERVER_ERROR' || isClientSocketError(error.cause)) return;
-        server.log.error({ err: error, path }, 'tRPC procedure failed');
-      },
+      onError: onTrpcError,
     },
   });
   await registerRestApi(server, createContext);
