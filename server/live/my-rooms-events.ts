@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TRPCError, tracked } from '@trpc/server';
+import { tracked } from '@trpc/server';
 import { type ChangeEvent, isChangeEvent, type RoomEvent, userChannel } from '../bus/event-bus.ts';
 import type { Context } from '../context.ts';
 import { type MyRoom, UNREAD_COUNT_CAP } from '../store/store.ts';
 import type { SubscriptionSlot } from './live-connection.ts';
+import { throwEndReason } from './stream-end.ts';
 
 /**
  * At most one recomputation of a subscriber's list per this window. A busy room posts many
@@ -220,8 +221,7 @@ export async function* streamMyRooms(ctx: LiveContext, slot: SubscriptionSlot) {
         else for (const room of added) reread.add(room);
       }
     }
-    // Over SSE, say why the stream ends (e.g. the session was revoked); a WebSocket is closing anyway.
-    if (!connection && signal.reason instanceof TRPCError) throw signal.reason;
+    throwEndReason(signal);
   } finally {
     unsubscribeUser();
     for (const room of [...followed.keys()]) unfollow(room);

@@ -6,6 +6,7 @@ import type { MessageDto } from '../schemas.ts';
 import { CHANGE_LOG_LENGTH, type RoomRow } from '../store/store.ts';
 import type { SubscriptionSlot } from './live-connection.ts';
 import type { DirectSubscriber } from './room-broadcaster.ts';
+import { throwEndReason } from './stream-end.ts';
 import type { SubscriptionTag } from './trpc-wire.ts';
 
 /**
@@ -226,7 +227,7 @@ export async function* streamRoomEvents(
 
     for await (const event of queue) {
       if (left) break;
-      if (connection?.ended) return;
+      if (connection?.ended) break;
       if (connection?.tooSlow()) {
         ctx.metrics.slowConsumerDropped();
         return;
@@ -240,8 +241,7 @@ export async function* streamRoomEvents(
       const { change } = event;
       if (change <= lastChange) continue;
       if (change > lastChange + 1) yield* catchUp(change - 1);
-      if (left) break;
-      if (stopped()) return;
+      if (left || stopped()) break;
       if (change <= lastChange) continue;
       // The bus's own event, shared by every subscriber: the WebSocket encoder serializes it once.
       yield trackChange(event);
@@ -260,8 +260,7 @@ export async function* streamRoomEvents(
         message: 'Fell too far behind the room; reconnect to resume from the last event id',
       });
     }
-    // Over SSE, say why the stream ends (e.g. the session was revoked); a WebSocket is closing anyway.
-    if (!connection && signal.reason instanceof TRPCError) throw signal.reason;
+    throwEndReason(signal);
   } finally {
     leaveDirect();
     unsubscribe();
