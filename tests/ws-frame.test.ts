@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { textFrame, writeTextFrame } from '../server/live/ws-frame.ts';
+import { directStream, textFrame, writeTextFrame } from '../server/live/ws-frame.ts';
 
 /**
  * The broadcaster builds each WebSocket frame once and writes the same bytes to every socket
@@ -43,6 +43,8 @@ async function connect(): Promise<{ client: WebSocket; peer: WebSocket; received
 
 test('short, 16-bit and 64-bit lengths arrive as the same text, in order with frames ws sent itself', async () => {
   const { client, peer, received } = await connect();
+  // The direct path, not ws.send's fallback, is what is under test.
+  expect(directStream(peer)).not.toBeNull();
   // ASCII, so characters are bytes: 125 is the largest 7-bit length, 65,535 the largest 16-bit one.
   const texts = [5, 125, 126, 1_000, 65_535, 65_536, 200_000].map((length, index) =>
     `${index}:${'x'.repeat(length)}`.slice(0, length),
@@ -50,7 +52,7 @@ test('short, 16-bit and 64-bit lengths arrive as the same text, in order with fr
   const expected: string[] = [];
   for (const [index, text] of texts.entries()) {
     const payload = Buffer.from(text);
-    writeTextFrame(peer, textFrame(payload), payload);
+    writeTextFrame(peer, directStream(peer), textFrame(payload), payload);
     expected.push(text);
     peer.send(`ws ${index}`);
     expected.push(`ws ${index}`);
@@ -65,7 +67,7 @@ test('a socket that is closing gets nothing more, and no error is thrown', async
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   peer.close(1000, 'bye');
   const payload = Buffer.from('too late');
-  expect(() => writeTextFrame(peer, textFrame(payload), payload)).not.toThrow();
+  expect(() => writeTextFrame(peer, directStream(peer), textFrame(payload), payload)).not.toThrow();
   await closed;
   expect(received).toEqual([]);
 });

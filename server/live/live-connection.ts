@@ -1,9 +1,11 @@
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import type { LiveSettings } from './live-settings.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { readStopIds, type SubscriptionTag } from './trpc-wire.ts';
+import { directStream } from './ws-frame.ts';
 
 /** Close codes the server sends on a tRPC WebSocket (besides 1009 for an oversized frame). */
 export const CLOSE_POLICY_VIOLATION = 1008;
@@ -69,6 +71,9 @@ export class LiveConnection {
   private untagged = 0;
   private sessionCheck: Promise<boolean> | null = null;
 
+  /** Where the broadcaster writes its prebuilt frames (ws-frame.ts), or null to use `socket.send`. */
+  readonly frameStream: Duplex | null;
+
   constructor(
     readonly socket: WebSocket,
     readonly userId: number | null,
@@ -76,6 +81,7 @@ export class LiveConnection {
     readonly ip: string,
     private readonly settings: LiveSettings,
   ) {
+    this.frameStream = directStream(socket);
     const budget = settings.calls;
     this.calls = budget ? new TokenBucket(budget.burst, budget.ratePerSecond) : null;
     this.flood = budget ? new TokenBucket(budget.burst * FLOOD_FACTOR, budget.ratePerSecond * FLOOD_FACTOR) : null;

@@ -103,7 +103,7 @@ export class RoomBroadcaster {
         built = { payload, frame: textFrame(payload) };
         frames.set(subscriber.key, built);
       }
-      writeTextFrame(connection.socket, built.frame, built.payload);
+      writeTextFrame(connection.socket, connection.frameStream, built.frame, built.payload);
       subscriber.lastChange = seq;
       sent += 1;
     }

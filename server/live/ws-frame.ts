@@ -24,19 +24,28 @@ export function textFrame(payload: Buffer): Buffer {
 }
 
 /**
- * Writes a frame built by textFrame to the socket's TCP stream in one write. `ws` itself would
- * build a header for each socket and write header and payload as two buffers (a writev): for a
- * broadcast to a thousand sockets that was a fifth of the delivery loop's JavaScript.
+ * The socket's TCP stream when frames may be written to it directly (writeTextFrame), else null.
+ * Decided once per socket: the extensions are fixed by the handshake, and ws's `extensions` getter
+ * builds a string on every read, which the broadcaster would otherwise pay per socket per message.
  *
- * This bypasses ws's Sender, which is only safe while the Sender writes synchronously: with no
- * extension negotiated (the server never enables permessage-deflate, and never sends Blobs) it
- * queues nothing, so a frame written here cannot overtake or split one of its own. Otherwise, or
- * when ws's internal `_socket` is not there (a ws upgrade changed it; tests/wire-format.test.ts
- * reads these frames through a real client), it falls back to `socket.send(payload)`.
+ * Writing there bypasses ws's Sender, which is only safe while the Sender writes synchronously: with
+ * no extension negotiated (the server never enables permessage-deflate, and never sends Blobs) it
+ * queues nothing, so a frame written directly cannot overtake or split one of its own. When ws's
+ * internal `_socket` is not there (a ws upgrade changed it), frames go through `socket.send`
+ * (tests/ws-frame.test.ts reads these frames through a real client).
  */
-export function writeTextFrame(socket: WebSocket, frame: Buffer, payload: Buffer): void {
-  const stream = (socket as unknown as { _socket?: Duplex | null })._socket;
-  if (socket.readyState === WebSocket.OPEN && socket.extensions === '' && stream?.writable) {
+export function directStream(socket: WebSocket): Duplex | null {
+  if (socket.extensions !== '') return null;
+  return (socket as unknown as { _socket?: Duplex | null })._socket ?? null;
+}
+
+/**
+ * Writes a frame built by textFrame in one write to `stream` (directStream of the socket). `ws`
+ * itself would build a header for each socket and write header and payload as two buffers (a
+ * writev): for a broadcast to a thousand sockets that was a fifth of the delivery loop's JavaScript.
+ */
+export function writeTextFrame(socket: WebSocket, stream: Duplex | null, frame: Buffer, payload: Buffer): void {
+  if (stream !== null && socket.readyState === WebSocket.OPEN && stream.writable) {
     stream.write(frame);
     return;
   }
