@@ -5,6 +5,7 @@ import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-opena
 import type { createContextFactory } from '../context.ts';
 import { appRouter } from '../routers/app-router.ts';
 import { registerEmptyEmojiAnswer } from './empty-emoji.ts';
+import { registerRestSingleCalls } from './rest-single-call.ts';
 
 type Operation = { security?: unknown[]; responses?: Record<string, unknown> };
 
@@ -96,12 +97,10 @@ export async function registerRestApi(
   });
 
   registerEmptyEmojiAnswer(server);
-  await server.register(fastifyTRPCOpenApiPlugin, {
-    basePath: '/api',
-    router: appRouter,
-    createContext,
-    onError({ error, path }: { error: { code: string }; path?: string }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'REST procedure failed');
-    },
-  });
+  const onError = ({ error, path }: { error: { code: string }; path?: string | undefined }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') server.log.error({ err: error, path }, 'REST procedure failed');
+  };
+  // Before the adapter's catch-all route, so that its hook applies to it.
+  registerRestSingleCalls(server, { router: appRouter, createContext, onError });
+  await server.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext, onError });
 }
