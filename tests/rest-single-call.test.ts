@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from './support/clients.ts';
-import { joinRoom, newUser, type TestUser } from './support/fixtures.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestUser } from './support/fixtures.ts';
+import { memberAndOutsider } from './support/member-and-outsider.ts';
+import type { TestServer } from './support/server.ts';
 
 /**
  * `POST /api/rooms/{room}/messages` is answered without trpc-to-openapi's adapter
@@ -12,13 +13,9 @@ describe('the REST post served without trpc-to-openapi answers as trpc-to-openap
   let server: TestServer;
   let member: TestUser;
   let outsider: TestUser;
-  const room = uniqueName('restfast').toLowerCase();
-
+  let room: string;
   beforeAll(async () => {
-    server = await startTestServer({ RATE_LIMITS: 'off' });
-    member = await newUser(server.baseUrl);
-    outsider = await newUser(server.baseUrl);
-    await joinRoom(server.baseUrl, member.token, room);
+    ({ server, member, outsider, room } = await memberAndOutsider('restfast'));
   });
   afterAll(() => server.close());
 

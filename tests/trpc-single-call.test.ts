@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest, uniqueName } from './support/clients.ts';
-import { joinRoom, newUser, type TestUser } from './support/fixtures.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { rest } from './support/clients.ts';
+import type { TestUser } from './support/fixtures.ts';
+import { memberAndOutsider } from './support/member-and-outsider.ts';
+import type { TestServer } from './support/server.ts';
 
 /**
  * messages.post, rooms.typing and rooms.markRead sent as one call skip tRPC's fetch adapter
@@ -13,13 +14,9 @@ describe('tRPC calls served without the fetch adapter answer as the adapter does
   let server: TestServer;
   let member: TestUser;
   let outsider: TestUser;
-  const room = uniqueName('fast').toLowerCase();
-
+  let room: string;
   beforeAll(async () => {
-    server = await startTestServer({ RATE_LIMITS: 'off' });
-    member = await newUser(server.baseUrl);
-    outsider = await newUser(server.baseUrl);
-    await joinRoom(server.baseUrl, member.token, room);
+    ({ server, member, outsider, room } = await memberAndOutsider('fast'));
   });
   afterAll(() => server.close());
 

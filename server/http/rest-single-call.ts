@@ -1,6 +1,7 @@
 import { type AnyRouter, TRPCError } from '@trpc/server';
-import { callProcedure, getErrorShape, getHTTPStatusCodeFromError } from '@trpc/server/unstable-core-do-not-import';
+import { getErrorShape, getHTTPStatusCodeFromError } from '@trpc/server/unstable-core-do-not-import';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { runMutation } from './run-mutation.ts';
 
 /** trpc-to-openapi's catch-all route (openapi.ts registers it under /api). */
 const REST_CATCH_ALL = '/api/*';
@@ -62,23 +63,21 @@ async function answer<TRouter extends AnyRouter>(
   req: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  let ctx: unknown;
+  const made = { ctx: undefined as unknown };
   try {
-    ctx = await options.createContext({ req, res: reply });
-    const data: unknown = await callProcedure({
-      router: options.router,
-      path,
-      getRawInput: async () => input,
-      ctx,
-      type: 'mutation',
-      signal: undefined,
-      batchIndex: 0,
-    });
+    const data = await runMutation(options, path, input, req, reply, made);
     reply.code(200).header('content-type', 'application/json').send(JSON.stringify(data));
   } catch (cause) {
     const error = restErrorOf(cause);
     options.onError?.({ error, path });
-    const shape = getErrorShape({ config: options.router._def._config, error, type: 'mutation', path, input, ctx });
+    const shape = getErrorShape({
+      config: options.router._def._config,
+      error,
+      type: 'mutation',
+      path,
+      input,
+      ctx: made.ctx,
+    });
     // As trpc-to-openapi (adapters/node-http/core.ts): zod's issues instead of the formatted sentence.
     const invalidInput =
       error.code === 'BAD_REQUEST' && error.cause instanceof Error && error.cause.name === 'ZodError';

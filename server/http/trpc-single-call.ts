@@ -1,13 +1,13 @@
 import type { AnyRouter } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import {
-  callProcedure,
   getErrorShape,
   getHTTPStatusCodeFromError,
   getTRPCErrorFromUnknown,
   transformTRPCResponse,
 } from '@trpc/server/unstable-core-do-not-import';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { runMutation } from './run-mutation.ts';
 
 /**
  * The mutations taken off tRPC's adapter: the ones a chat sends all the time. messages.post is the
@@ -114,28 +114,19 @@ async function answer<TRouter extends AnyRouter>(
 ): Promise<FastifyReply> {
   const config = options.router._def._config;
   const envelope = (item: unknown) => JSON.stringify(batch ? [item] : item);
-  let ctx: unknown;
+  const made = { ctx: undefined as unknown };
   // As tRPC's resolveResponse: it varies on these, whatever the answer.
   reply.header('vary', 'trpc-accept, accept');
   try {
-    ctx = await options.createContext({ req, res: reply });
-    const data: unknown = await callProcedure({
-      router: options.router,
-      path,
-      getRawInput: async () => input,
-      ctx,
-      type: 'mutation',
-      signal: undefined,
-      batchIndex: 0,
-    });
+    const data = await runMutation(options, path, input, req, reply, made);
     return reply
       .code(200)
       .type('application/json')
       .send(envelope(transformTRPCResponse(config, { result: { data } })));
   } catch (cause) {
     const error = getTRPCErrorFromUnknown(cause);
-    options.onError?.({ error, type: 'mutation', path, input, ctx, req });
-    const shape = getErrorShape({ config, error, type: 'mutation', path, input, ctx });
+    options.onError?.({ error, type: 'mutation', path, input, ctx: made.ctx, req });
+    const shape = getErrorShape({ config, error, type: 'mutation', path, input, ctx: made.ctx });
     return reply
       .code(getHTTPStatusCodeFromError(error))
       .type('application/json')
