@@ -4,7 +4,8 @@
  * writes a CPU profile of every server child, atlas-chat's and the baselines', to
  * bench/results/profiles/<scenario>-<server>/. `--database postgres` runs the atlas-chat servers on
  * PostgreSQL (`--database-url`, an admin URL; default the local server).
- * Prints a Markdown table on stdout and writes bench/results/latest.json (quick.json for --quick,
+ * Prints a Markdown table on stdout and writes bench/results/latest.json (latest-postgres.json with
+ * `--database postgres`, quick.json for --quick,
  * partial.json for --only, or the file given with --out).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -163,7 +164,9 @@ async function main(): Promise<number> {
     scenarios: results,
   };
   // Quick and partial (--only) runs are kept apart so they never replace a full run's results.
-  const target = values.out ?? join(resultsDir, quick ? 'quick.json' : values.only ? 'partial.json' : 'latest.json');
+  // A full PostgreSQL run must not overwrite the SQLite one that docs/performance.md quotes.
+  const full = values.database === 'postgres' ? 'latest-postgres.json' : 'latest.json';
+  const target = values.out ?? join(resultsDir, quick ? 'quick.json' : values.only ? 'partial.json' : full);
   writeFileSync(target, `${JSON.stringify(json, null, 2)}\n`);
   log(`wrote ${target}`);
   return failed ? 1 : 0;
