@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { searchSnippet, searchWords } from '../../shared/search-text.ts';
 import type { Db } from '../db/client.ts';
-import { memberships, messageMentions, messages, reactions, rooms, users } from '../db/schema.ts';
-import { groupMentions, groupReactions, toMessageDto } from './dto.ts';
-import { selectMessages } from './messages.ts';
+import { memberships, messages, rooms } from '../db/schema.ts';
+import { toMessageDto } from './dto.ts';
+import { mentionsOf, reactionsOf, selectMessages } from './messages.ts';
 import { perDatabase } from './prepared.ts';
 import type { SearchPage, SearchRequest, SearchResult } from './store.ts';
 
@@ -52,8 +52,8 @@ const statements = perDatabase((db) => {
       .orderBy(desc(messagesFts.rowid))
       .limit(sql.placeholder('limit'))
       .prepare();
-  // The page's messages, reactions and mentions: prepared once, the ids bound as one JSON array
-  // (building a Drizzle query costs more than running these on a page of 20).
+  // The page's messages: prepared once, the ids bound as one JSON array (building a Drizzle query
+  // costs more than running it on a page of 20); reactions and mentions as every page reads them.
   const ids = sql`(select value from json_each(${sql.placeholder('ids')}))`;
   return {
     inRoom: page(eq(messages.roomId, sql.placeholder('roomId'))),
@@ -67,19 +67,6 @@ const statements = perDatabase((db) => {
       ),
     ),
     rows: selectMessages(db).where(sql`${messages.id} in ${ids}`).prepare(),
-    reactions: db
-      .select({ messageId: reactions.messageId, emoji: reactions.emoji, username: users.username })
-      .from(reactions)
-      .innerJoin(users, eq(users.id, reactions.userId))
-      .where(sql`${reactions.messageId} in ${ids}`)
-      .orderBy(asc(reactions.id))
-      .prepare(),
-    mentions: db
-      .select({ messageId: messageMentions.messageId, username: users.username })
-      .from(messageMentions)
-      .innerJoin(users, eq(users.id, messageMentions.userId))
-      .where(sql`${messageMentions.messageId} in ${ids}`)
-      .prepare(),
   };
 });
 
@@ -95,10 +82,10 @@ export function searchMessages(db: Db, request: SearchRequest): SearchPage {
       : prepared.inRoom.all({ ...params, roomId: request.roomId });
   const page = found.slice(0, request.limit);
   if (page.length === 0) return { results: [], hasMore: false };
-  const ids = JSON.stringify(page.map((row) => row.id));
-  const rows = new Map(prepared.rows.all({ ids }).map((row) => [row.id, row]));
-  const reactions = groupReactions(prepared.reactions.all({ ids }));
-  const mentions = groupMentions(prepared.mentions.all({ ids }));
+  const pageIds = page.map((row) => row.id);
+  const rows = new Map(prepared.rows.all({ ids: JSON.stringify(pageIds) }).map((row) => [row.id, row]));
+  const reactions = reactionsOf(db, pageIds);
+  const mentions = mentionsOf(db, pageIds);
   const results = page.flatMap(({ id, room }): SearchResult[] => {
     const row = rows.get(id);
     if (!row) return [];
